@@ -1,0 +1,323 @@
+"""Domain errors: a stable machine-readable ``code`` each, no HTTP status.
+
+The API layer owns the mapping from these classes to HTTP (or Riverty) answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Base of every rejected command; a rejected command changes nothing."""
+
+    code: ClassVar[str] = "ledger_error"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self._extensions = extensions
+
+    def extensions(self) -> dict[str, Any]:
+        """Machine-readable details, snake_case keys, JSON-serialisable values."""
+        return dict(self._extensions)
+
+
+class InvalidAmountError(LedgerError):
+    code = "invalid_amount"
+
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        super().__init__(f"{field}={value}: {reason}", field=field, value=value)
+
+
+class TooManyDecimalsError(LedgerError):
+    """Riverty's ``400.007``: more decimals than the currency allows."""
+
+    code = "too_many_decimals"
+    riverty_code: ClassVar[str] = "400.007"
+
+    def __init__(self, field: str, value: str, exponent: int) -> None:
+        super().__init__(
+            f"{field}={value} has more than {exponent} decimal places",
+            field=field,
+            value=value,
+            max_decimals=exponent,
+        )
+
+
+class UnsupportedCurrencyError(LedgerError):
+    code = "unsupported_currency"
+
+    def __init__(self, currency: str, supported: list[str]) -> None:
+        super().__init__(
+            f"currency {currency!r} is not one of {', '.join(supported)}",
+            currency=currency,
+            supported=supported,
+        )
+
+
+class CurrencyMismatchError(LedgerError):
+    code = "currency_mismatch"
+
+    def __init__(self, requested: str, order_currency: str) -> None:
+        super().__init__(
+            f"request currency {requested} differs from order currency "
+            f"{order_currency}",
+            requested_currency=requested,
+            order_currency=order_currency,
+        )
+
+
+class InvalidItemError(LedgerError):
+    """An item that can never be valid: bad line id, empty id, bad quantity."""
+
+    code = "invalid_item"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+
+
+class EmptyRequestError(LedgerError):
+    code = "empty_request"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the request names no {what}", missing=what)
+
+
+class TooManyItemsError(LedgerError):
+    code = "too_many_items"
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"{count} items exceed the limit of {limit}", count=count, limit=limit
+        )
+
+
+class DuplicateLineError(LedgerError):
+    """The same line named twice in one request."""
+
+    code = "duplicate_line_in_request"
+
+    def __init__(self, line_id: int) -> None:
+        super().__init__(f"line {line_id} appears twice in the request", line_id=line_id)
+
+
+class LineIdReusedError(LedgerError):
+    code = "line_id_reused"
+
+    def __init__(self, line_id: int) -> None:
+        super().__init__(
+            f"line_id {line_id} is already used in this order", line_id=line_id
+        )
+
+
+class UnknownLineError(LedgerError):
+    code = "unknown_line"
+
+    def __init__(self, line_id: int) -> None:
+        super().__init__(f"the order has no line {line_id}", line_id=line_id)
+
+
+class InvalidReversalError(LedgerError):
+    code = "invalid_reversal"
+
+    def __init__(self, line_id: int, reason: str) -> None:
+        super().__init__(f"reversal line {line_id}: {reason}", line_id=line_id)
+
+
+class ReversalExceedsLineError(LedgerError):
+    code = "reversal_exceeds_line"
+
+    def __init__(self, line_id: int, reversed_minor: int, line_minor: int) -> None:
+        super().__init__(
+            f"reversals of line {line_id} would total {reversed_minor}, "
+            f"more than its {line_minor}",
+            line_id=line_id,
+            reversed_minor=reversed_minor,
+            line_gross_minor=line_minor,
+        )
+
+
+class AmountSignError(LedgerError):
+    code = "amount_sign_mismatch"
+
+    def __init__(self, line_id: int, amount_minor: int) -> None:
+        super().__init__(
+            f"amount {amount_minor} on line {line_id} is zero or has the "
+            "wrong sign for the line",
+            line_id=line_id,
+            requested_minor=amount_minor,
+        )
+
+
+class ExceedsLimitError(LedgerError):
+    """A money movement beyond what the line (or payment) allows."""
+
+    verb: ClassVar[str] = ""
+    limit_name: ClassVar[str] = ""
+
+    def __init__(
+        self, line_id: int, payment_id: str | None, requested: int, available: int
+    ) -> None:
+        scope = f"line {line_id}" + (f", payment {payment_id}" if payment_id else "")
+        super().__init__(
+            f"{self.verb} of {requested} on {scope} exceeds {self.limit_name} "
+            f"{available}",
+            line_id=line_id,
+            payment_id=payment_id,
+            requested_minor=requested,
+            **{f"{self.limit_name}_minor": available},
+        )
+
+
+class OverAuthorizationError(ExceedsLimitError):
+    code = "over_authorization"
+    verb = "authorization"
+    limit_name = "authorizable"
+
+
+class OverCaptureError(ExceedsLimitError):
+    code = "over_capture"
+    verb = "capture"
+    limit_name = "capturable"
+
+
+class OverRefundError(ExceedsLimitError):
+    code = "over_refund"
+    verb = "refund"
+    limit_name = "refundable"
+
+
+class OverReleaseError(ExceedsLimitError):
+    code = "over_release"
+    verb = "release"
+    limit_name = "outstanding"
+
+
+class NothingOutstandingError(LedgerError):
+    code = "nothing_outstanding"
+
+    def __init__(self) -> None:
+        super().__init__("the order has no outstanding authorization to release")
+
+
+class ReversalRefundError(LedgerError):
+    code = "reversal_line_refund"
+
+    def __init__(self, line_id: int, reverses: int) -> None:
+        super().__init__(
+            f"line {line_id} is a reversal; refund line {reverses} instead",
+            line_id=line_id,
+            reverses_line_id=reverses,
+        )
+
+
+class AuthorizationExpiredError(LedgerError):
+    code = "authorization_expired"
+
+    def __init__(self, payment_id: str, expired_at: str) -> None:
+        super().__init__(
+            f"the authorization of payment {payment_id} expired at {expired_at}",
+            payment_id=payment_id,
+            expired_at=expired_at,
+        )
+
+
+class UnknownPaymentError(LedgerError):
+    code = "unknown_payment"
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__(
+            f"the order has no authorization under payment {payment_id}",
+            payment_id=payment_id,
+        )
+
+
+class ReplaceAfterCaptureError(LedgerError):
+    code = "replace_after_capture"
+
+    def __init__(self, captured_minor: int) -> None:
+        super().__init__(
+            "an order can only be replaced while nothing is captured",
+            captured_minor=captured_minor,
+        )
+
+
+class AmbiguousPaymentError(LedgerError):
+    code = "ambiguous_payment"
+
+    def __init__(self, payment_ids: list[str]) -> None:
+        super().__init__(
+            "the order is authorized under several payments; name one",
+            payment_ids=payment_ids,
+        )
+
+
+class TotalsMismatchError(LedgerError):
+    """Declared totals that do not equal the items; lists every wrong total."""
+
+    code = "totals_mismatch"
+
+    def __init__(self, mismatches: list[dict[str, int | str]]) -> None:
+        names = ", ".join(str(m["total"]) for m in mismatches)
+        super().__init__(f"declared {names} do not match the items", mismatches=mismatches)
+
+
+class IdempotencyConflictError(LedgerError):
+    code = "idempotency_key_reused"
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            "this Idempotency-Key was used with a different request",
+            idempotency_key=idempotency_key,
+        )
+
+
+class OrderNotFoundError(LedgerError):
+    code = "order_not_found"
+
+    def __init__(self, account: str, order_ref: str) -> None:
+        super().__init__(
+            f"no order {order_ref!r} in account {account!r}", order_id=order_ref
+        )
+
+
+class OrderExistsError(LedgerError):
+    code = "order_exists"
+
+    def __init__(self, account: str, order_ref: str) -> None:
+        super().__init__(
+            f"order {order_ref!r} already exists in account {account!r}",
+            order_id=order_ref,
+        )
+
+
+class VersionNotFoundError(LedgerError):
+    code = "version_not_found"
+
+    def __init__(self, order_ref: str, detail: str) -> None:
+        super().__init__(f"order {order_ref!r} {detail}", order_id=order_ref)
+
+
+class ConcurrentModificationError(LedgerError):
+    """Version conflicts persisted past the retry budget; safe to retry."""
+
+    code = "concurrent_modification"
+
+    def __init__(self, order_ref: str, attempts: int) -> None:
+        super().__init__(
+            f"order {order_ref!r} kept changing under {attempts} attempts",
+            order_id=order_ref,
+            attempts=attempts,
+        )
+
+
+class LedgerBusyError(LedgerError):
+    """Every database slot is taken; answer at once instead of queueing."""
+
+    code = "ledger_busy"
+
+    def __init__(self, waited_seconds: float) -> None:
+        super().__init__(
+            f"no database connection free within {waited_seconds}s",
+            waited_seconds=waited_seconds,
+        )

@@ -1,0 +1,453 @@
+"""The Order aggregate: one per (account, order id); its events are the audit record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.context import current_request
+from domain.errors import (
+    AuthorizationExpiredError,
+    CurrencyMismatchError,
+    IdempotencyConflictError,
+    InvalidItemError,
+    NothingOutstandingError,
+    ReversalRefundError,
+    UnknownLineError,
+    UnknownPaymentError,
+)
+from domain.money import check_currency
+from domain.replacement import plan_replacement
+from domain.rules import (
+    Movement,
+    check_new_items,
+    check_within,
+    resolve_allocations,
+)
+from domain.values import (
+    Allocation,
+    Balance,
+    Item,
+    Line,
+    OrderStatus,
+    RiskDecision,
+    RiskOutcome,
+)
+
+ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:order-ledger:order")
+
+
+def order_uuid(account: str, order_ref: str) -> UUID:
+    """Deterministic aggregate id, so a lookup by order id needs no index."""
+    return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref}")
+
+
+class Order(Aggregate):
+    class Event(Aggregate.Event):
+        # The hash chain of SPEC §8 will join these request stamps.
+        actor: str = field(default_factory=lambda: current_request().actor, kw_only=True)
+        request_id: str = field(
+            default_factory=lambda: current_request().request_id, kw_only=True
+        )
+        idempotency_key: str | None = field(
+            default_factory=lambda: current_request().idempotency_key, kw_only=True
+        )
+        request_fingerprint: str | None = field(
+            default_factory=lambda: current_request().request_fingerprint, kw_only=True
+        )
+
+        def mutate(self, aggregate: Any) -> Any:
+            order = super().mutate(aggregate)
+            if self.idempotency_key is not None:
+                order.requests[self.idempotency_key] = (
+                    self.request_fingerprint,
+                    self.originator_version,
+                )
+            return order
+
+    class Opened(Event, Aggregate.Created):
+        account: str
+        order_ref: str
+        currency: str
+
+    class ItemAdded(Event):
+        item: Item
+
+    class ItemReversed(Event):
+        item: Item
+
+    class Authorized(Event):
+        payment_id: str
+        items: tuple[Allocation, ...]
+        expires_at: datetime
+
+    class Captured(Event):
+        payment_id: str
+        items: tuple[Allocation, ...]
+        reference: str | None
+
+    class Refunded(Event):
+        payment_id: str
+        items: tuple[Allocation, ...]
+        reference: str | None
+
+    class AuthorizationReleased(Event):
+        payment_id: str
+        items: tuple[Allocation, ...]
+        reason: str
+
+    class AuthorizationExtended(Event):
+        payment_id: str
+        expires_at: datetime
+
+    class PaymentOperationFailed(Event):
+        operation: str
+        payment_id: str
+        items: tuple[Allocation, ...]
+        reason: str | None
+
+    class OrderReplaced(Event):
+        items: tuple[Item, ...]
+        payment_id: str | None
+        authorization: tuple[Allocation, ...]
+        authorized_change: int
+        increase: int
+        risk_outcome: str | None
+        risk_messages: tuple[str, ...]
+
+    class UpdateRejected(Event):
+        items: tuple[Item, ...]
+        increase: int
+        risk_outcome: str
+        risk_messages: tuple[str, ...]
+
+    @classmethod
+    def open(
+        cls, account: str, order_ref: str, currency: str, items: Sequence[Item]
+    ) -> Order:
+        """A new order with its first items (validated before any event)."""
+        if not account or not order_ref:
+            raise InvalidItemError("order_id", "account and order id are required")
+        check_currency(currency)
+        check_new_items(items, (), ())
+        order = cls._create(
+            cls.Opened,
+            id=order_uuid(account, order_ref),
+            account=account,
+            order_ref=order_ref,
+            currency=currency,
+        )
+        order._add_checked(items)
+        return order
+
+    @event(Opened)
+    def __init__(self, account: str, order_ref: str, currency: str) -> None:
+        self.account = account
+        self.order_ref = order_ref
+        self.currency = currency
+        self.lines: list[Line] = []
+        self.retired_line_ids: list[int] = []
+        self.expiry: dict[str, datetime] = {}
+        self.requests: dict[str, tuple[str | None, int]] = {}
+
+    # --- reads -------------------------------------------------------------
+
+    def line(self, line_id: int) -> Line:
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise UnknownLineError(line_id)
+
+    @property
+    def lines_by_id(self) -> dict[int, Line]:
+        return {line.line_id: line for line in self.lines}
+
+    @property
+    def payment_ids(self) -> list[str]:
+        return sorted({pid for line in self.lines for pid in line.payments})
+
+    def reversals_of(self, line_id: int) -> list[Line]:
+        return [line for line in self.lines if line.item.reverses == line_id]
+
+    def refundable(self, line_id: int, payment_id: str | None = None) -> int:
+        """``captured(L) + Σ captured(reversals of L) − refunded(L)``; 0 on a reversal."""
+        line = self.line(line_id)
+        if line.is_reversal:
+            return 0
+        captured = line.balance(payment_id).captured + sum(
+            r.balance(payment_id).captured for r in self.reversals_of(line_id)
+        )
+        return captured - line.balance(payment_id).refunded
+
+    def totals(self, payment_id: str | None = None) -> Balance:
+        total = Balance()
+        for line in self.lines:
+            total += line.balance(payment_id)
+        return total
+
+    def total_refundable(self, payment_id: str | None = None) -> int:
+        return sum(self.refundable(line.line_id, payment_id) for line in self.lines)
+
+    @property
+    def gross_total(self) -> int:
+        return sum(line.item.gross_amount for line in self.lines)
+
+    @property
+    def status(self) -> OrderStatus:
+        balances = [line.balance() for line in self.lines]
+        if not any(b.authorized for b in balances):
+            return OrderStatus.OPEN
+        outstanding = any(b.outstanding_authorized for b in balances)
+        if not any(b.captured for b in balances):
+            return OrderStatus.AUTHORIZED if outstanding else OrderStatus.CANCELLED
+        if outstanding:
+            return OrderStatus.PART_CAPTURED
+        if self.total_refundable() == 0 and any(b.refunded for b in balances):
+            return OrderStatus.REFUNDED
+        return OrderStatus.CAPTURED
+
+    def replayed_version(self, idempotency_key: str | None, fingerprint: str) -> int | None:
+        """The version a earlier identical request left, or None if it is new."""
+        if idempotency_key is None or idempotency_key not in self.requests:
+            return None
+        first_fingerprint, version = self.requests[idempotency_key]
+        if first_fingerprint != fingerprint:
+            raise IdempotencyConflictError(idempotency_key)
+        return version
+
+    # --- item commands -----------------------------------------------------
+
+    def add_items(self, items: Sequence[Item], currency: str | None = None) -> None:
+        """Add items and reversal lines in one go; all are checked before any."""
+        self._check_currency(currency)
+        check_new_items(items, self.lines, self.retired_line_ids)
+        self._add_checked(items)
+
+    def next_line_id(self) -> int:
+        used = [line.line_id for line in self.lines] + self.retired_line_ids
+        return max(used, default=0) + 1
+
+    def _add_checked(self, items: Sequence[Item]) -> None:
+        for item in items:
+            if item.reverses is None:
+                self._item_added(item)
+            else:
+                self._item_reversed(item)
+
+    @event(ItemAdded)
+    def _item_added(self, item: Item) -> None:
+        self.lines.append(Line(item))
+
+    @event(ItemReversed)
+    def _item_reversed(self, item: Item) -> None:
+        self.lines.append(Line(item))
+
+    # --- money commands ----------------------------------------------------
+
+    def authorize(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        expires_at: datetime,
+        currency: str | None = None,
+    ) -> None:
+        self._check_currency(currency)
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            room = line.item.gross_amount - line.balance().authorized + line.balance().released
+            check_within(Movement.AUTHORIZE, line, amount, [(None, room)])
+        self._authorized(payment_id, tuple(items), expires_at)
+
+    def capture(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        at: datetime,
+        reference: str | None = None,
+        currency: str | None = None,
+    ) -> None:
+        self._check_currency(currency)
+        expires_at = self.expiry.get(payment_id)
+        if expires_at is not None and at > expires_at:
+            raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
+        self._check_outstanding(Movement.CAPTURE, payment_id, items)
+        self._captured(payment_id, tuple(items), reference)
+
+    def refund(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        reference: str | None = None,
+        currency: str | None = None,
+    ) -> None:
+        self._check_currency(currency)
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            if line.item.reverses is not None:
+                raise ReversalRefundError(line.line_id, line.item.reverses)
+            limits = [
+                (payment_id, self.refundable(line.line_id, payment_id)),
+                (None, self.refundable(line.line_id)),
+            ]
+            check_within(Movement.REFUND, line, amount, limits)
+        self._refunded(payment_id, tuple(items), reference)
+
+    def release(
+        self, payment_id: str, items: Sequence[Allocation], reason: str = "release"
+    ) -> None:
+        """Free authorization that is not captured (void, cancel, expiry)."""
+        self._check_outstanding(Movement.RELEASE, payment_id, items)
+        self._released(payment_id, tuple(items), reason)
+
+    def outstanding(self, payment_id: str) -> list[Allocation]:
+        return [
+            Allocation(line.line_id, outstanding)
+            for line in self.lines
+            if (outstanding := line.balance(payment_id).outstanding_authorized)
+        ]
+
+    def cancel(self, reason: str = "cancel") -> None:
+        """Release every outstanding authorization, under every payment."""
+        releases = {pid: self.outstanding(pid) for pid in self.payment_ids}
+        releases = {pid: items for pid, items in releases.items() if items}
+        if not releases:
+            raise NothingOutstandingError
+        for payment_id, items in releases.items():
+            self._released(payment_id, tuple(items), reason)
+
+    def extend_authorization(self, payment_id: str, expires_at: datetime) -> None:
+        if payment_id not in self.expiry:
+            raise UnknownPaymentError(payment_id)
+        self._authorization_extended(payment_id, expires_at)
+
+    def record_failure(
+        self,
+        operation: Movement,
+        payment_id: str,
+        items: Sequence[Allocation],
+        reason: str | None = None,
+    ) -> None:
+        """A PSP operation reported ``success: false``: kept for audit, no money moves."""
+        for allocation in items:
+            self.line(allocation.line_id)
+        self._payment_operation_failed(str(operation), payment_id, tuple(items), reason)
+
+    def _check_outstanding(
+        self, movement: Movement, payment_id: str, items: Sequence[Allocation]
+    ) -> None:
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            outstanding = line.balance(payment_id).outstanding_authorized
+            check_within(movement, line, amount, [(payment_id, outstanding)])
+
+    def _check_currency(self, currency: str | None) -> None:
+        if currency is not None and currency != self.currency:
+            raise CurrencyMismatchError(currency, self.currency)
+
+    def _move(self, payment_id: str, items: Sequence[Allocation], attribute: str) -> None:
+        lines = self.lines_by_id
+        for allocation in items:
+            balance = lines[allocation.line_id].balance_for_update(payment_id)
+            setattr(balance, attribute, getattr(balance, attribute) + allocation.amount)
+
+    @event(Authorized)
+    def _authorized(
+        self, payment_id: str, items: tuple[Allocation, ...], expires_at: datetime
+    ) -> None:
+        self._move(payment_id, items, "authorized")
+        self.expiry[payment_id] = max(expires_at, self.expiry.get(payment_id, expires_at))
+
+    @event(Captured)
+    def _captured(
+        self, payment_id: str, items: tuple[Allocation, ...], reference: str | None
+    ) -> None:
+        self._move(payment_id, items, "captured")
+
+    @event(Refunded)
+    def _refunded(
+        self, payment_id: str, items: tuple[Allocation, ...], reference: str | None
+    ) -> None:
+        self._move(payment_id, items, "refunded")
+
+    @event(AuthorizationReleased)
+    def _released(self, payment_id: str, items: tuple[Allocation, ...], reason: str) -> None:
+        self._move(payment_id, items, "released")
+
+    @event(AuthorizationExtended)
+    def _authorization_extended(self, payment_id: str, expires_at: datetime) -> None:
+        self.expiry[payment_id] = expires_at
+
+    @event(PaymentOperationFailed)
+    def _payment_operation_failed(
+        self,
+        operation: str,
+        payment_id: str,
+        items: tuple[Allocation, ...],
+        reason: str | None,
+    ) -> None:
+        """Moves no money; the event is the record."""
+
+    # --- replacement -------------------------------------------------------
+
+    def replace(
+        self,
+        items: Sequence[Item],
+        declared_gross: int,
+        declared_net: int,
+        assess_increase: Callable[[int], RiskDecision],
+    ) -> RiskDecision:
+        """Replace every item (Riverty ``updateOrder``), risk-checking an increase.
+
+        A decision other than Accepted is recorded as ``UpdateRejected`` and
+        leaves lines and authorization as they were.
+        """
+        plan = plan_replacement(self, items, declared_gross, declared_net)
+        decision = RiskDecision(RiskOutcome.ACCEPTED)
+        if plan.increase > 0:
+            decision = assess_increase(plan.increase)
+        if decision.outcome is not RiskOutcome.ACCEPTED:
+            self._update_rejected(
+                plan.items, plan.increase, str(decision.outcome), decision.messages
+            )
+            return decision
+        self._order_replaced(
+            plan.items,
+            plan.payment_id,
+            plan.authorization,
+            plan.authorized_change,
+            plan.increase,
+            str(decision.outcome) if plan.increase > 0 else None,
+            decision.messages,
+        )
+        return decision
+
+    @event(OrderReplaced)
+    def _order_replaced(  # noqa: PLR0913 - the event's fields
+        self,
+        items: tuple[Item, ...],
+        payment_id: str | None,
+        authorization: tuple[Allocation, ...],
+        authorized_change: int,
+        increase: int,
+        risk_outcome: str | None,
+        risk_messages: tuple[str, ...],
+    ) -> None:
+        kept = {item.line_id for item in items}
+        self.retired_line_ids += [
+            line.line_id for line in self.lines if line.line_id not in kept
+        ]
+        self.lines = [Line(item) for item in items]
+        if payment_id is not None:
+            self._move(payment_id, authorization, "authorized")
+
+    @event(UpdateRejected)
+    def _update_rejected(
+        self,
+        items: tuple[Item, ...],
+        increase: int,
+        risk_outcome: str,
+        risk_messages: tuple[str, ...],
+    ) -> None:
+        """Changes nothing; the event is the record of the refused update."""

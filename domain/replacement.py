@@ -1,0 +1,121 @@
+"""Planning a full replacement of an order's items (Riverty ``updateOrder``).
+
+Pure: reads the order, decides line ids, checks totals and re-spreads the
+authorization; the aggregate turns the plan into one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from domain.errors import (
+    AmbiguousPaymentError,
+    InvalidItemError,
+    ReplaceAfterCaptureError,
+    TotalsMismatchError,
+)
+from domain.money import check_minor
+from domain.rules import check_item_count, check_item_fields
+from domain.values import Allocation, Item
+
+if TYPE_CHECKING:
+    from domain.order import Order
+
+
+@dataclass(frozen=True)
+class ReplacementPlan:
+    items: tuple[Item, ...]
+    increase: int
+    payment_id: str | None
+    authorization: tuple[Allocation, ...]
+    authorized_change: int
+
+
+def plan_replacement(
+    order: Order, items: Sequence[Item], declared_gross: int, declared_net: int
+) -> ReplacementPlan:
+    """Check a replacement and work out its lines and authorization.
+
+    The given items' ``line_id`` is ignored: an item keeps the line id of a
+    current line with the same item id and unit price, else gets a new one.
+    """
+    captured = order.totals().captured
+    if captured:
+        raise ReplaceAfterCaptureError(captured)
+    check_item_count(len(items))
+    new_items = _assign_line_ids(order, items)
+    for item in new_items:
+        check_item_fields(item)
+        if item.reverses is not None:
+            raise InvalidItemError("items", "a replacement cannot carry reversal lines")
+    _check_totals(new_items, check_minor(declared_gross), check_minor(declared_net))
+    new_total = sum(item.gross_amount for item in new_items)
+    increase = new_total - order.gross_total
+    payment_id = _authorized_payment(order)
+    old_authorized = order.totals(payment_id).outstanding_authorized if payment_id else 0
+    new_authorized = max(0, min(old_authorized + increase, new_total)) if payment_id else 0
+    return ReplacementPlan(
+        items=new_items,
+        increase=increase,
+        payment_id=payment_id,
+        authorization=_spread(new_authorized, new_items),
+        authorized_change=new_authorized - old_authorized,
+    )
+
+
+def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
+    available = {
+        line.line_id: (line.item.item_id, line.item.unit_price)
+        for line in order.lines
+        if not line.is_reversal
+    }
+    next_id = order.next_line_id()
+    assigned: list[Item] = []
+    for item in items:
+        key = (item.item_id, item.unit_price)
+        match = next((lid for lid, k in available.items() if k == key), None)
+        if match is None:
+            match, next_id = next_id, next_id + 1
+        else:
+            del available[match]
+        assigned.append(replace(item, line_id=match))
+    return tuple(assigned)
+
+
+def _check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) -> None:
+    net = sum(item.net_amount for item in items)
+    gross = sum(item.gross_amount for item in items)
+    mismatches: list[dict[str, int | str]] = [
+        {"total": name, "declared_minor": declared, "computed_minor": computed}
+        for name, declared, computed in (
+            ("net", declared_net, net),
+            ("gross", declared_gross, gross),
+        )
+        if declared != computed
+    ]
+    if mismatches:
+        raise TotalsMismatchError(mismatches)
+
+
+def _authorized_payment(order: Order) -> str | None:
+    payments = [pid for pid in order.payment_ids if order.outstanding(pid)]
+    if len(payments) > 1:
+        raise AmbiguousPaymentError(payments)
+    return payments[0] if payments else None
+
+
+def _spread(total: int, items: Sequence[Item]) -> tuple[Allocation, ...]:
+    """Negative lines take their full amount, positive lines fill up in order."""
+    if total == 0:
+        return ()
+    negatives = [item for item in items if item.gross_amount < 0]
+    remaining = total - sum(item.gross_amount for item in negatives)
+    spread = [Allocation(item.line_id, item.gross_amount) for item in negatives]
+    for item in items:
+        if item.gross_amount > 0 and remaining > 0:
+            amount = min(item.gross_amount, remaining)
+            spread.append(Allocation(item.line_id, amount))
+            remaining -= amount
+    return tuple(sorted(spread, key=lambda a: a.line_id))

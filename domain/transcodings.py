@@ -1,0 +1,32 @@
+"""JSON transcodings for the value objects kept in events and snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from eventsourcing.persistence import Transcoder, Transcoding
+
+from domain.values import Allocation, Balance, Item, Line, TaxLine
+
+
+class DataclassAsDict(Transcoding):
+    """A dataclass as a dict of its fields; JSON lists come back as tuples."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._fields = [f.name for f in fields(cls)]
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        )
+
+
+def register_value_transcodings(transcoder: Transcoder) -> None:
+    for cls in (TaxLine, Item, Allocation, Balance, Line):
+        transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]

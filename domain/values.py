@@ -1,0 +1,121 @@
+"""Value objects of an order: items, lines and their balances.
+
+Integers are minor units. ``Balance`` and ``Line`` are the aggregate's mutable
+state (snapshotted as they are); ``Item``, ``TaxLine`` and ``Allocation`` are
+frozen and travel inside events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    amount: int
+    percentage: Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    """What was ordered on one line; ``reverses`` is set on a reversal line."""
+
+    line_id: int
+    item_id: str
+    description: str
+    quantity: Decimal
+    gross_amount: int
+    tax_lines: tuple[TaxLine, ...] = ()
+    item_type: str | None = None
+    unit_price: int | None = None
+    description_alias: str | None = None
+    reverses: int | None = None
+    reversed_reason: str | None = None
+
+    @property
+    def net_amount(self) -> int:
+        return self.gross_amount - sum(tax.amount for tax in self.tax_lines)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """An amount moved on one line (signed like the line)."""
+
+    line_id: int
+    amount: int
+
+
+@dataclass
+class Balance:
+    """Money moved on one line under one payment."""
+
+    authorized: int = 0
+    captured: int = 0
+    refunded: int = 0
+    released: int = 0
+
+    @property
+    def outstanding_authorized(self) -> int:
+        return self.authorized - self.released - self.captured
+
+    def __iadd__(self, other: Balance) -> Balance:
+        self.authorized += other.authorized
+        self.captured += other.captured
+        self.refunded += other.refunded
+        self.released += other.released
+        return self
+
+
+@dataclass
+class Line:
+    item: Item
+    payments: dict[str, Balance] = field(default_factory=dict)
+
+    @property
+    def line_id(self) -> int:
+        return self.item.line_id
+
+    @property
+    def sign(self) -> int:
+        """+1, -1, or 0 for a zero line, which can carry no money."""
+        return (self.item.gross_amount > 0) - (self.item.gross_amount < 0)
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.item.reverses is not None
+
+    def balance(self, payment_id: str | None = None) -> Balance:
+        """This line's balance under one payment, or summed over all payments."""
+        if payment_id is not None:
+            return self.payments.get(payment_id, Balance())
+        total = Balance()
+        for balance in self.payments.values():
+            total += balance
+        return total
+
+    def balance_for_update(self, payment_id: str) -> Balance:
+        return self.payments.setdefault(payment_id, Balance())
+
+
+class RiskOutcome(StrEnum):
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+    NOT_EVALUATED = "NotEvaluated"
+
+
+@dataclass(frozen=True)
+class RiskDecision:
+    outcome: RiskOutcome
+    messages: tuple[str, ...] = ()
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    AUTHORIZED = "authorized"
+    PART_CAPTURED = "part_captured"
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
