@@ -1,0 +1,1 @@
+"""Entry points: the FastAPI app, settings, and the ``ledger`` command line."""

@@ -1,0 +1,27 @@
+"""Settings from the environment (``LEDGER_*`` and ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Path(".ledger")
+    db_schema: str = "public"
+    authorization_ttl_days: int = Field(default=30, ge=1)
+    risk_max_increase: int = Field(default=50_000, ge=0)
+    db_workers: int = Field(default=8, ge=1, description="concurrent database commands")
+    db_pool_timeout: int = Field(default=2, ge=1, description="seconds to get a connection")
+    busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
+    max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
+
+    @property
+    def authorization_ttl(self) -> timedelta:
+        return timedelta(days=self.authorization_ttl_days)
