@@ -17,7 +17,9 @@ from domain.application import OrderLedger
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, ledger: OrderLedger | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, ledger: OrderLedger | None = None
+) -> FastAPI:
     """Build the app; it opens (and closes) its own ledger unless given one."""
     settings = settings or Settings()
 

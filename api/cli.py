@@ -25,11 +25,17 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
     """Run the HTTP API."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     settings = Settings()
-    where = settings.database_url and "DATABASE_URL" or f"embedded in {settings.data_dir}"
+    where = (
+        settings.database_url and "DATABASE_URL"
+    ) or f"embedded in {settings.data_dir}"
     typer.echo(f"event store: PostgreSQL {where}", err=True)
-    typer.echo(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
+    typer.echo(
+        f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

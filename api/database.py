@@ -38,7 +38,7 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     _forget_dead_users(data_dir)
     log.info("starting embedded PostgreSQL in %s", data_dir)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield str(server.get_uri())
     finally:

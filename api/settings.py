@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)
     db_workers: int = Field(default=8, ge=1, description="concurrent database commands")
-    db_pool_timeout: int = Field(default=2, ge=1, description="seconds to get a connection")
+    db_pool_timeout: int = Field(
+        default=2, ge=1, description="seconds to get a connection"
+    )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
 

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.context import RequestContext, acting
@@ -56,7 +55,7 @@ class CommandResult:
 def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
     """SHA-256 of a canonical JSON form of a command and its arguments."""
 
-    def plain(value: Any) -> Any:
+    def plain(value: object) -> object:
         if is_dataclass(value) and not isinstance(value, type):
             return asdict(value)
         if isinstance(value, Decimal | datetime):
@@ -107,7 +106,11 @@ class OrderLedger(Application[UUID]):
     ) -> CommandResult:
         args = {"currency": currency, "items": list(items)}
         return self._run(
-            account, order_ref, context, "create_order", args,
+            account,
+            order_ref,
+            context,
+            "create_order",
+            args,
             create=lambda: Order.open(account, order_ref, currency, items),
         )
 
@@ -122,7 +125,11 @@ class OrderLedger(Application[UUID]):
         """Add items; an item with ``reverses`` set becomes a reversal line."""
         args = {"items": list(items), "currency": currency}
         return self._run(
-            account, order_ref, context, "add_items", args,
+            account,
+            order_ref,
+            context,
+            "add_items",
+            args,
             lambda order: order.add_items(items, currency),
         )
 
@@ -135,7 +142,7 @@ class OrderLedger(Application[UUID]):
     ) -> CommandResult:
         return self.add_items(account, order_ref, [reversal], context=context)
 
-    def replace_order(  # noqa: PLR0913 - the updateOrder request
+    def replace_order(  # noqa: PLR0913, PLR0917 - the updateOrder request
         self,
         account: str,
         order_ref: str,
@@ -177,8 +184,15 @@ class OrderLedger(Application[UUID]):
             order.authorize(payment_id, items, now + self.authorization_ttl, currency)
 
         return self._money(
-            Movement.AUTHORIZE, account, order_ref, payment_id, items, success,
-            {"currency": currency}, context, act,
+            Movement.AUTHORIZE,
+            account,
+            order_ref,
+            payment_id,
+            items,
+            success,
+            {"currency": currency},
+            context,
+            act,
         )
 
     def capture(  # noqa: PLR0913
@@ -194,8 +208,14 @@ class OrderLedger(Application[UUID]):
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
         return self._money(
-            Movement.CAPTURE, account, order_ref, payment_id, items, success,
-            {"reference": reference, "currency": currency}, context,
+            Movement.CAPTURE,
+            account,
+            order_ref,
+            payment_id,
+            items,
+            success,
+            {"reference": reference, "currency": currency},
+            context,
             lambda order: order.capture(
                 payment_id, items, self.clock(), reference, currency
             ),
@@ -214,8 +234,14 @@ class OrderLedger(Application[UUID]):
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
         return self._money(
-            Movement.REFUND, account, order_ref, payment_id, items, success,
-            {"reference": reference, "currency": currency}, context,
+            Movement.REFUND,
+            account,
+            order_ref,
+            payment_id,
+            items,
+            success,
+            {"reference": reference, "currency": currency},
+            context,
             lambda order: order.refund(payment_id, items, reference, currency),
         )
 
@@ -231,8 +257,14 @@ class OrderLedger(Application[UUID]):
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
         return self._money(
-            Movement.RELEASE, account, order_ref, payment_id, items, success,
-            {"reason": reason}, context,
+            Movement.RELEASE,
+            account,
+            order_ref,
+            payment_id,
+            items,
+            success,
+            {"reason": reason},
+            context,
             lambda order: order.release(payment_id, items, reason),
         )
 
@@ -254,7 +286,11 @@ class OrderLedger(Application[UUID]):
     ) -> CommandResult:
         args = {"payment_id": payment_id, "expires_at": expires_at}
         return self._run(
-            account, order_ref, context, "extend_authorization", args,
+            account,
+            order_ref,
+            context,
+            "extend_authorization",
+            args,
             lambda order: order.extend_authorization(payment_id, expires_at),
         )
 
@@ -283,18 +319,20 @@ class OrderLedger(Application[UUID]):
             order: Order = self.repository.get(current.id, version=version)
             return order
 
-    def order_events(
-        self, account: str, order_ref: str
-    ) -> list[DomainEventProtocol[UUID]]:
+    def order_events(self, account: str, order_ref: str) -> list[Order.Event]:
+        """Every event of the order, oldest first: the audit trail."""
         with self._slot():
-            events = list(self.events.get(order_uuid(account, order_ref)))
+            events = self._stored_events(order_uuid(account, order_ref))
         if not events:
             raise OrderNotFoundError(account, order_ref)
         return events
 
+    def _stored_events(self, order_id: UUID) -> list[Order.Event]:
+        return [cast("Order.Event", e) for e in self.events.get(order_id)]
+
     # --- machinery ---------------------------------------------------------
 
-    def _money(  # noqa: PLR0913 - one path for the four money commands
+    def _money(  # noqa: PLR0913, PLR0917 - one path for the four money commands
         self,
         movement: Movement,
         account: str,
@@ -316,7 +354,7 @@ class OrderLedger(Application[UUID]):
 
         return self._run(account, order_ref, context, str(movement), args, act)
 
-    def _run(  # noqa: PLR0913
+    def _run(  # noqa: PLR0913, PLR0917
         self,
         account: str,
         order_ref: str,
@@ -360,12 +398,14 @@ class OrderLedger(Application[UUID]):
 
     def _version_at(self, order_id: UUID, order_ref: str, as_of: datetime) -> int:
         version = None
-        for stored in self.events.get(order_id):
+        for stored in self._stored_events(order_id):
             if stored.timestamp > as_of:
                 break
             version = stored.originator_version
         if version is None:
-            raise VersionNotFoundError(order_ref, f"did not exist at {as_of.isoformat()}")
+            raise VersionNotFoundError(
+                order_ref, f"did not exist at {as_of.isoformat()}"
+            )
         return version
 
     @contextmanager

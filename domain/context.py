@@ -19,13 +19,14 @@ class RequestContext:
         return replace(self, request_fingerprint=fingerprint)
 
 
-_current: ContextVar[RequestContext] = ContextVar(
-    "ledger_request_context", default=RequestContext()
+NO_REQUEST = RequestContext()
+_current: ContextVar[RequestContext | None] = ContextVar(
+    "ledger_request_context", default=None
 )
 
 
 def current_request() -> RequestContext:
-    return _current.get()
+    return _current.get() or NO_REQUEST
 
 
 @contextmanager

@@ -13,7 +13,7 @@ class LedgerError(Exception):
 
     code: ClassVar[str] = "ledger_error"
 
-    def __init__(self, message: str, **extensions: Any) -> None:
+    def __init__(self, message: str, **extensions: object) -> None:
         super().__init__(message)
         self._extensions = extensions
 
@@ -98,7 +98,9 @@ class DuplicateLineError(LedgerError):
     code = "duplicate_line_in_request"
 
     def __init__(self, line_id: int) -> None:
-        super().__init__(f"line {line_id} appears twice in the request", line_id=line_id)
+        super().__init__(
+            f"line {line_id} appears twice in the request", line_id=line_id
+        )
 
 
 class LineIdReusedError(LedgerError):
@@ -259,7 +261,9 @@ class TotalsMismatchError(LedgerError):
 
     def __init__(self, mismatches: list[dict[str, int | str]]) -> None:
         names = ", ".join(str(m["total"]) for m in mismatches)
-        super().__init__(f"declared {names} do not match the items", mismatches=mismatches)
+        super().__init__(
+            f"declared {names} do not match the items", mismatches=mismatches
+        )
 
 
 class IdempotencyConflictError(LedgerError):

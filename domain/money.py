@@ -29,7 +29,7 @@ def check_minor(amount_minor: object, field: str = "amount") -> int:
 
 
 def _as_decimal(value: Decimal | str | int, field: str) -> Decimal:
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise InvalidAmountError(field, repr(value), "floats are never money")
     try:
         number = Decimal(value)
@@ -91,7 +91,9 @@ def allocate(total_minor: int, weights: list[int]) -> list[int]:
     if not weights or weight_sum == 0 or min(weights) < 0:
         raise InvalidAmountError("weights", repr(weights), "need non-negative weights")
     floors = [total_minor * w // weight_sum for w in weights]
-    remainders = [total_minor * w - f * weight_sum for w, f in zip(weights, floors, strict=True)]
+    remainders = [
+        total_minor * w - f * weight_sum for w, f in zip(weights, floors, strict=True)
+    ]
     shortfall = total_minor - sum(floors)
     order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
     for index in order[:shortfall]:

@@ -50,7 +50,9 @@ def order_uuid(account: str, order_ref: str) -> UUID:
 class Order(Aggregate):
     class Event(Aggregate.Event):
         # The hash chain of SPEC §8 will join these request stamps.
-        actor: str = field(default_factory=lambda: current_request().actor, kw_only=True)
+        actor: str = field(
+            default_factory=lambda: current_request().actor, kw_only=True
+        )
         request_id: str = field(
             default_factory=lambda: current_request().request_id, kw_only=True
         )
@@ -61,9 +63,9 @@ class Order(Aggregate):
             default_factory=lambda: current_request().request_fingerprint, kw_only=True
         )
 
-        def mutate(self, aggregate: Any) -> Any:
+        def mutate(self, aggregate: Any) -> Any:  # noqa: ANN401 - the library's signature
             order = super().mutate(aggregate)
-            if self.idempotency_key is not None:
+            if self.idempotency_key is not None and order is not None:
                 order.requests[self.idempotency_key] = (
                     self.request_fingerprint,
                     self.originator_version,
@@ -142,7 +144,7 @@ class Order(Aggregate):
             order_ref=order_ref,
             currency=currency,
         )
-        order._add_checked(items)
+        order._add_checked(items)  # noqa: SLF001 - its own class, before first save
         return order
 
     @event(Opened)
@@ -175,7 +177,7 @@ class Order(Aggregate):
         return [line for line in self.lines if line.item.reverses == line_id]
 
     def refundable(self, line_id: int, payment_id: str | None = None) -> int:
-        """``captured(L) + Σ captured(reversals of L) − refunded(L)``; 0 on a reversal."""
+        """``captured(L) + Σ captured(reversals) − refunded(L)``; 0 on a reversal."""
         line = self.line(line_id)
         if line.is_reversal:
             return 0
@@ -211,7 +213,9 @@ class Order(Aggregate):
             return OrderStatus.REFUNDED
         return OrderStatus.CAPTURED
 
-    def replayed_version(self, idempotency_key: str | None, fingerprint: str) -> int | None:
+    def replayed_version(
+        self, idempotency_key: str | None, fingerprint: str
+    ) -> int | None:
         """The version a earlier identical request left, or None if it is new."""
         if idempotency_key is None or idempotency_key not in self.requests:
             return None
@@ -258,7 +262,11 @@ class Order(Aggregate):
     ) -> None:
         self._check_currency(currency)
         for line, amount in resolve_allocations(items, self.lines_by_id):
-            room = line.item.gross_amount - line.balance().authorized + line.balance().released
+            room = (
+                line.item.gross_amount
+                - line.balance().authorized
+                + line.balance().released
+            )
             check_within(Movement.AUTHORIZE, line, amount, [(None, room)])
         self._authorized(payment_id, tuple(items), expires_at)
 
@@ -330,7 +338,7 @@ class Order(Aggregate):
         items: Sequence[Allocation],
         reason: str | None = None,
     ) -> None:
-        """A PSP operation reported ``success: false``: kept for audit, no money moves."""
+        """A PSP reported ``success: false``: kept for audit, moves no money."""
         for allocation in items:
             self.line(allocation.line_id)
         self._payment_operation_failed(str(operation), payment_id, tuple(items), reason)
@@ -346,7 +354,9 @@ class Order(Aggregate):
         if currency is not None and currency != self.currency:
             raise CurrencyMismatchError(currency, self.currency)
 
-    def _move(self, payment_id: str, items: Sequence[Allocation], attribute: str) -> None:
+    def _move(
+        self, payment_id: str, items: Sequence[Allocation], attribute: str
+    ) -> None:
         lines = self.lines_by_id
         for allocation in items:
             balance = lines[allocation.line_id].balance_for_update(payment_id)
@@ -357,7 +367,9 @@ class Order(Aggregate):
         self, payment_id: str, items: tuple[Allocation, ...], expires_at: datetime
     ) -> None:
         self._move(payment_id, items, "authorized")
-        self.expiry[payment_id] = max(expires_at, self.expiry.get(payment_id, expires_at))
+        self.expiry[payment_id] = max(
+            expires_at, self.expiry.get(payment_id, expires_at)
+        )
 
     @event(Captured)
     def _captured(
@@ -372,7 +384,9 @@ class Order(Aggregate):
         self._move(payment_id, items, "refunded")
 
     @event(AuthorizationReleased)
-    def _released(self, payment_id: str, items: tuple[Allocation, ...], reason: str) -> None:
+    def _released(
+        self, payment_id: str, items: tuple[Allocation, ...], reason: str
+    ) -> None:
         self._move(payment_id, items, "released")
 
     @event(AuthorizationExtended)
@@ -424,7 +438,7 @@ class Order(Aggregate):
         return decision
 
     @event(OrderReplaced)
-    def _order_replaced(  # noqa: PLR0913 - the event's fields
+    def _order_replaced(  # noqa: PLR0913, PLR0917 - the event's fields
         self,
         items: tuple[Item, ...],
         payment_id: str | None,

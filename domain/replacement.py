@@ -54,8 +54,12 @@ def plan_replacement(
     new_total = sum(item.gross_amount for item in new_items)
     increase = new_total - order.gross_total
     payment_id = _authorized_payment(order)
-    old_authorized = order.totals(payment_id).outstanding_authorized if payment_id else 0
-    new_authorized = max(0, min(old_authorized + increase, new_total)) if payment_id else 0
+    old_authorized = (
+        order.totals(payment_id).outstanding_authorized if payment_id else 0
+    )
+    new_authorized = (
+        max(0, min(old_authorized + increase, new_total)) if payment_id else 0
+    )
     return ReplacementPlan(
         items=new_items,
         increase=increase,
@@ -84,7 +88,9 @@ def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
     return tuple(assigned)
 
 
-def _check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) -> None:
+def _check_totals(
+    items: Sequence[Item], declared_gross: int, declared_net: int
+) -> None:
     net = sum(item.net_amount for item in items)
     gross = sum(item.gross_amount for item in items)
     mismatches: list[dict[str, int | str]] = [

@@ -22,14 +22,20 @@ class MaxIncreaseRiskCheck:
         self.max_increase_minor = max_increase_minor
 
     def assess(
-        self, account: str, order_ref: str, currency: str, increase_minor: int
+        self,
+        account: str,  # noqa: ARG002 - the port's signature
+        order_ref: str,  # noqa: ARG002
+        currency: str,
+        increase_minor: int,
     ) -> RiskDecision:
         if increase_minor > self.max_increase_minor:
             return RiskDecision(
                 RiskOutcome.REJECTED,
                 (
-                    f"increase of {increase_minor} {currency} minor units is above "
-                    f"the limit of {self.max_increase_minor}",
+                    (
+                        f"increase of {increase_minor} {currency} minor units is "
+                        f"above the limit of {self.max_increase_minor}"
+                    ),
                 ),
             )
         return RiskDecision(RiskOutcome.ACCEPTED)

@@ -11,6 +11,7 @@ from domain.errors import (
     AmountSignError,
     DuplicateLineError,
     EmptyRequestError,
+    ExceedsLimitError,
     InvalidItemError,
     InvalidReversalError,
     LineIdReusedError,
@@ -21,7 +22,6 @@ from domain.errors import (
     ReversalExceedsLineError,
     TooManyItemsError,
     UnknownLineError,
-    ExceedsLimitError,
 )
 from domain.money import check_minor
 from domain.values import Allocation, Item, Line
@@ -85,7 +85,7 @@ def check_new_items(
         if item.line_id in known or item.line_id in retired_line_ids:
             raise LineIdReusedError(item.line_id)
         if item.reverses is not None:
-            target = _reversal_target(item, known)
+            target = _reversal_target(item, item.reverses, known)
             total = reversed_minor.get(target.line_id, 0) - item.gross_amount
             if total > target.gross_amount:
                 raise ReversalExceedsLineError(
@@ -95,13 +95,12 @@ def check_new_items(
         known[item.line_id] = item
 
 
-def _reversal_target(item: Item, known: Mapping[int, Item]) -> Item:
-    assert item.reverses is not None
+def _reversal_target(item: Item, reverses: int, known: Mapping[int, Item]) -> Item:
     if item.gross_amount >= 0:
         raise InvalidReversalError(item.line_id, "a reversal line must be negative")
-    target = known.get(item.reverses)
+    target = known.get(reverses)
     if target is None:
-        raise InvalidReversalError(item.line_id, f"line {item.reverses} does not exist")
+        raise InvalidReversalError(item.line_id, f"line {reverses} does not exist")
     if target.reverses is not None:
         raise InvalidReversalError(item.line_id, "a reversal cannot be reversed")
     if target.gross_amount <= 0:

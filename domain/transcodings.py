@@ -18,10 +18,10 @@ class DataclassAsDict(Transcoding):
         self.name = cls.__name__
         self._fields = [f.name for f in fields(cls)]
 
-    def encode(self, obj: Any) -> dict[str, Any]:
+    def encode(self, obj: Any) -> dict[str, Any]:  # noqa: ANN401 - library's interface
         return {name: getattr(obj, name) for name in self._fields}
 
-    def decode(self, data: dict[str, Any]) -> Any:
+    def decode(self, data: dict[str, Any]) -> Any:  # noqa: ANN401 - library's interface
         return self.type(
             **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         )

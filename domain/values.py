@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Balance:
     def outstanding_authorized(self) -> int:
         return self.authorized - self.released - self.captured
 
-    def __iadd__(self, other: Balance) -> Balance:
+    def __iadd__(self, other: Balance) -> Self:
         self.authorized += other.authorized
         self.captured += other.captured
         self.refunded += other.refunded

@@ -15,7 +15,7 @@ TTL = timedelta(days=30)
 ACCOUNT = "acct"
 
 
-def item(  # noqa: PLR0913
+def item(
     line_id: int,
     gross: int,
     *,
@@ -75,7 +75,9 @@ def state_of(order: Order) -> dict[str, object]:
     """Everything an order holds, to compare before and after a rejected command."""
     import copy  # noqa: PLC0415
 
-    return copy.deepcopy({k: v for k, v in vars(order).items() if k != "_pending_events"})
+    return copy.deepcopy(
+        {k: v for k, v in vars(order).items() if k != "_pending_events"}
+    )
 
 
 def assert_rejected(order: Order, code: str, act: object) -> None:

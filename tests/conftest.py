@@ -59,7 +59,9 @@ def database_url(server_url: str) -> Iterator[str]:
         yield make_conninfo(server_url, dbname=name)
     finally:
         maintenance = conninfo_to_dict(server_url).get("dbname") or "postgres"
-        with psycopg.connect(make_conninfo(server_url, dbname=maintenance), autocommit=True) as conn:
+        with psycopg.connect(
+            make_conninfo(server_url, dbname=maintenance), autocommit=True
+        ) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(name)

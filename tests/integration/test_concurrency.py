@@ -1,4 +1,4 @@
-"""SPEC §4.11: concurrent writers never break an invariant or lose an acknowledged write."""
+"""SPEC §4.11: concurrent writers break no invariant and lose no acknowledged write."""
 
 from __future__ import annotations
 
@@ -33,7 +33,13 @@ def test_concurrent_captures_and_refunds_never_overdraw(pg_ledger):
             key = f"w{n}-{i}"
             command = getattr(pg_ledger, kind)
             try:
-                command("acct", "O1", "P", alloc((line, amount)), context=RequestContext(idempotency_key=key))
+                command(
+                    "acct",
+                    "O1",
+                    "P",
+                    alloc((line, amount)),
+                    context=RequestContext(idempotency_key=key),
+                )
             except LedgerError as error:
                 with lock:
                     rejected[error.code] += 1
@@ -66,7 +72,13 @@ def test_a_request_retried_at_once_from_many_threads_is_written_once(pg_ledger):
 
     def send(_: int):
         start.wait()
-        return pg_ledger.capture("acct", "O1", "P", alloc((1, 700)), context=RequestContext(idempotency_key="same"))
+        return pg_ledger.capture(
+            "acct",
+            "O1",
+            "P",
+            alloc((1, 700)),
+            context=RequestContext(idempotency_key="same"),
+        )
 
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(pool.map(send, range(THREADS)))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import reduce
 
 import psycopg
+from psycopg import sql
 
 from api.database import open_ledger
 from api.settings import Settings
@@ -32,7 +33,12 @@ def test_an_order_round_trips_through_postgres(pg_ledger, pg_settings, database_
     finally:
         reopened.close()
     assert [type(e).__name__ for e in events] == [
-        "Opened", "ItemAdded", "Authorized", "Captured", "ItemReversed", "ItemAdded",
+        "Opened",
+        "ItemAdded",
+        "Authorized",
+        "Captured",
+        "ItemReversed",
+        "ItemAdded",
     ]
     assert order.line(1).item.quantity == Decimal(2)
     assert order.line(1).item.tax_lines[0].amount == 7960
@@ -43,17 +49,20 @@ def test_an_order_round_trips_through_postgres(pg_ledger, pg_settings, database_
 
 def test_events_are_rows_of_the_ledger_table(pg_ledger, pg_settings, database_url):
     pg_ledger.create_order("acct", "O1", "EUR", [item(1, 100)])
+    query = sql.SQL(
+        "SELECT originator_version, topic FROM {}.ledger_events"
+        " ORDER BY notification_id"
+    ).format(sql.Identifier(pg_settings.db_schema))
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            f'SELECT originator_version, topic FROM "{pg_settings.db_schema}".ledger_events '  # noqa: S608
-            "ORDER BY notification_id"
-        ).fetchall()
+        rows = conn.execute(query).fetchall()
     assert [v for v, _ in rows] == [1, 2]
     assert rows[0][1].endswith("Order.Opened")
 
 
 def test_long_orders_are_snapshotted_and_read_the_same(pg_ledger):
-    pg_ledger.create_order("acct", "O1", "SEK", [item(i, 100 + i) for i in range(1, 41)])
+    pg_ledger.create_order(
+        "acct", "O1", "SEK", [item(i, 100 + i) for i in range(1, 41)]
+    )
     for line_id in range(1, 41):
         pg_ledger.authorize("acct", "O1", "P", alloc((line_id, 100 + line_id)))
     order = pg_ledger.get_order("acct", "O1")
@@ -73,7 +82,9 @@ def test_reads_as_of_a_version_and_a_time(pg_ledger):
 
 def test_the_ledger_lives_in_its_own_schema(database_url, schema):
     other = Settings(database_url=database_url, db_schema=schema + "_b")
-    first = open_ledger(Settings(database_url=database_url, db_schema=schema), database_url)
+    first = open_ledger(
+        Settings(database_url=database_url, db_schema=schema), database_url
+    )
     second = open_ledger(other, database_url)
     try:
         first.create_order("acct", "O1", "CHF", [item(1, 100)])

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.application import OrderLedger
 from domain.context import RequestContext
@@ -57,7 +58,8 @@ class TestIdempotency:
         first = ledger.authorize("acct", "O1", "P", alloc((1, 1000)), context=key("k1"))
         again = ledger.authorize("acct", "O1", "P", alloc((1, 1000)), context=key("k1"))
         assert again.version == first.version
-        assert again.replayed and not first.replayed
+        assert again.replayed
+        assert not first.replayed
         assert ledger.get_order("acct", "O1").version == first.version
 
     def test_a_retry_is_recognised_after_later_writes(self, ledger):
@@ -65,7 +67,8 @@ class TestIdempotency:
         first = ledger.authorize("acct", "O1", "P", alloc((1, 500)), context=key("k1"))
         ledger.authorize("acct", "O1", "P", alloc((1, 500)), context=key("k2"))
         again = ledger.authorize("acct", "O1", "P", alloc((1, 500)), context=key("k1"))
-        assert again.replayed and again.version == first.version
+        assert again.replayed
+        assert again.version == first.version
         assert ledger.get_order("acct", "O1").totals().authorized == 1000
 
     def test_the_same_key_with_another_body_is_rejected(self, ledger):
@@ -80,7 +83,8 @@ class TestIdempotency:
         items = [item(1, 100)]
         first = ledger.create_order("acct", "O1", "NOK", items, context=key("c"))
         again = ledger.create_order("acct", "O1", "NOK", items, context=key("c"))
-        assert again.replayed and again.version == first.version
+        assert again.replayed
+        assert again.version == first.version
 
     def test_a_rejected_request_leaves_its_key_unused(self, ledger):
         opened(ledger)
@@ -92,7 +96,11 @@ class TestIdempotency:
         opened(ledger)
         ledger.authorize("acct", "O1", "P", alloc((1, 1)), context=key("k9"))
         last = ledger.order_events("acct", "O1")[-1]
-        assert (last.actor, last.request_id, last.idempotency_key) == ("key-1", "req-k9", "k9")
+        assert (last.actor, last.request_id, last.idempotency_key) == (
+            "key-1",
+            "req-k9",
+            "k9",
+        )
         assert len(last.request_fingerprint) == 64
 
 
@@ -125,22 +133,34 @@ class TestCommands:
         ledger.authorize("acct", "O1", "P", alloc((1, 1000)), success=False)
         order = ledger.get_order("acct", "O1")
         assert order.totals().authorized == 0
-        assert isinstance(ledger.order_events("acct", "O1")[-1], Order.PaymentOperationFailed)
+        assert isinstance(
+            ledger.order_events("acct", "O1")[-1], Order.PaymentOperationFailed
+        )
 
     def test_replace_asks_the_risk_port_about_the_increase(self, ledger):
         opened(ledger, lines={1: 100})
         ledger.authorize("acct", "O1", "P", alloc((1, 100)))
         result = ledger.replace_order(
-            "acct", "O1", [item(0, 100, item_id="SKU-1"), item(0, 60_000, item_id="B")],
-            60_100, 60_100, MaxIncreaseRiskCheck(50_000),
+            "acct",
+            "O1",
+            [item(0, 100, item_id="SKU-1"), item(0, 60_000, item_id="B")],
+            60_100,
+            60_100,
+            MaxIncreaseRiskCheck(50_000),
         )
-        assert result.risk is not None and result.risk.outcome is RiskOutcome.REJECTED
+        assert result.risk is not None
+        assert result.risk.outcome is RiskOutcome.REJECTED
         assert isinstance(ledger.order_events("acct", "O1")[-1], Order.UpdateRejected)
         accepted = ledger.replace_order(
-            "acct", "O1", [item(0, 100, item_id="SKU-1"), item(0, 500, item_id="B")],
-            600, 600, MaxIncreaseRiskCheck(50_000),
+            "acct",
+            "O1",
+            [item(0, 100, item_id="SKU-1"), item(0, 500, item_id="B")],
+            600,
+            600,
+            MaxIncreaseRiskCheck(50_000),
         )
-        assert accepted.risk is not None and accepted.risk.outcome is RiskOutcome.ACCEPTED
+        assert accepted.risk is not None
+        assert accepted.risk.outcome is RiskOutcome.ACCEPTED
         assert ledger.get_order("acct", "O1").totals().authorized == 600
 
     def test_cancel_and_reverse(self, ledger):
@@ -168,7 +188,7 @@ class TestReads:
             ledger.get_order("acct", "O1", as_of=between - timedelta(days=1))
 
     def test_long_orders_are_snapshotted(self, ledger):
-        opened(ledger, lines={i: 10 for i in range(1, 61)})
+        opened(ledger, lines=dict.fromkeys(range(1, 61), 10))
         order = ledger.get_order("acct", "O1")
         assert ledger.snapshots is not None
         [snapshot] = ledger.snapshots.get(order.id)
@@ -199,9 +219,7 @@ class TestConcurrency:
 
     def test_endless_conflicts_give_up(self, clock):
         class AlwaysConflicting(OrderLedger):
-            def save(self, *objs, **kwargs):
-                from eventsourcing.persistence import IntegrityError
-
+            def save(self, *_objs, **_kwargs):
                 raise IntegrityError
 
         ledger = AlwaysConflicting(POPO, clock=clock, max_attempts=3)

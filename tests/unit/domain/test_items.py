@@ -103,20 +103,26 @@ class TestReverseItem:
     def test_positive_reversal_is_rejected(self):
         order = an_order({1: 1000})
         assert_rejected(
-            order, "invalid_reversal", lambda: order.add_items([item(2, 10, reverses=1)])
+            order,
+            "invalid_reversal",
+            lambda: order.add_items([item(2, 10, reverses=1)]),
         )
 
     def test_reversal_of_a_missing_line_is_rejected(self):
         order = an_order({1: 1000})
         assert_rejected(
-            order, "invalid_reversal", lambda: order.add_items([item(2, -10, reverses=9)])
+            order,
+            "invalid_reversal",
+            lambda: order.add_items([item(2, -10, reverses=9)]),
         )
 
     def test_reversal_of_a_reversal_is_rejected(self):
         order = an_order({1: 1000})
         order.add_items([item(2, -10, reverses=1)])
         assert_rejected(
-            order, "invalid_reversal", lambda: order.add_items([item(3, -1, reverses=2)])
+            order,
+            "invalid_reversal",
+            lambda: order.add_items([item(3, -1, reverses=2)]),
         )
 
     def test_reversals_beyond_the_line_are_rejected(self):
@@ -146,4 +152,3 @@ class TestReverseItem:
 
 def _no_risk(increase: int):  # pragma: no cover - only called on an increase
     raise AssertionError(increase)
-

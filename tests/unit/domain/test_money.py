@@ -4,14 +4,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidAmountError, TooManyDecimalsError, UnsupportedCurrencyError
-from domain.money import EXPONENTS, allocate, check_minor, line_amount_minor, to_major, to_minor
+from domain.errors import (
+    InvalidAmountError,
+    TooManyDecimalsError,
+    UnsupportedCurrencyError,
+)
+from domain.money import (
+    EXPONENTS,
+    allocate,
+    check_minor,
+    line_amount_minor,
+    to_major,
+    to_minor,
+)
 
 
 class TestToMinor:
     @pytest.mark.parametrize(
         ("major", "minor"),
-        [("239.41", 23941), ("285", 28500), ("0.1", 10), ("-398.00", -39800), (Decimal("1.10"), 110)],
+        [
+            ("239.41", 23941),
+            ("285", 28500),
+            ("0.1", 10),
+            ("-398.00", -39800),
+            (Decimal("1.10"), 110),
+        ],
     )
     def test_exact_conversion(self, major, minor):
         assert to_minor(major, "EUR") == minor
@@ -70,7 +87,9 @@ class TestLineAmount:
 class TestAllocate:
     @given(
         st.integers(min_value=-(10**9), max_value=10**9),
-        st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20).filter(any),
+        st.lists(
+            st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20
+        ).filter(any),
     )
     def test_parts_sum_to_the_whole(self, total, weights):
         parts = allocate(total, weights)

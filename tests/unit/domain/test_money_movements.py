@@ -64,13 +64,17 @@ class TestAuthorize:
     def test_zero_amount_is_rejected(self):
         order = an_order({1: 1000})
         assert_rejected(
-            order, "amount_sign_mismatch", lambda: order.authorize("P", alloc((1, 0)), LATER)
+            order,
+            "amount_sign_mismatch",
+            lambda: order.authorize("P", alloc((1, 0)), LATER),
         )
 
     def test_float_amount_is_rejected(self):
         order = an_order({1: 1000})
         assert_rejected(
-            order, "invalid_amount", lambda: order.authorize("P", alloc((1, 10.0)), LATER)
+            order,
+            "invalid_amount",
+            lambda: order.authorize("P", alloc((1, 10.0)), LATER),
         )
 
     def test_unknown_line_is_rejected(self):

@@ -38,7 +38,12 @@ class TestReplace:
 
     def test_same_item_at_another_price_is_a_new_line(self):
         order = an_order({1: 100})
-        order.replace([item(0, 100, item_id="SKU-1", unit_price=50, quantity=2)], 100, 100, RecordingRisk())
+        order.replace(
+            [item(0, 100, item_id="SKU-1", unit_price=50, quantity=2)],
+            100,
+            100,
+            RecordingRisk(),
+        )
         assert order.lines[0].line_id == 2
 
     def test_a_decrease_releases_the_difference(self):
@@ -54,21 +59,30 @@ class TestReplace:
     def test_an_accepted_increase_adds_exactly_the_increase(self):
         order = an_order({1: 100}, authorized={1: 100})
         risk = RecordingRisk()
-        order.replace([item(0, 100, item_id="SKU-1"), item(0, 50, item_id="X")], 150, 150, risk)
+        order.replace(
+            [item(0, 100, item_id="SKU-1"), item(0, 50, item_id="X")], 150, 150, risk
+        )
         assert risk.asked == [50]
         assert order.totals().authorized == 150
         assert order.line(2).balance("PID_123").authorized == 50
 
     def test_increase_on_a_partly_authorized_order_adds_only_the_increase(self):
         order = an_order({1: 1000}, authorized={1: 400})
-        order.replace([item(0, 1000, item_id="SKU-1"), item(0, 50, item_id="X")], 1050, 1050, RecordingRisk())
+        order.replace(
+            [item(0, 1000, item_id="SKU-1"), item(0, 50, item_id="X")],
+            1050,
+            1050,
+            RecordingRisk(),
+        )
         assert order.totals().authorized == 450
 
     def test_a_rejected_increase_changes_nothing_but_is_recorded(self):
         order = an_order({1: 100}, authorized={1: 100})
         lines_before = [line.line_id for line in order.lines]
         risk = RecordingRisk(RiskOutcome.REJECTED)
-        decision = order.replace([item(0, 100, item_id="SKU-1"), item(0, 999, item_id="X")], 1099, 1099, risk)
+        decision = order.replace(
+            [item(0, 100, item_id="SKU-1"), item(0, 999, item_id="X")], 1099, 1099, risk
+        )
         assert decision.outcome is RiskOutcome.REJECTED
         [rejected] = order.collect_events()
         assert isinstance(rejected, Order.UpdateRejected)
@@ -79,7 +93,12 @@ class TestReplace:
 
     def test_a_pending_increase_changes_nothing(self):
         order = an_order({1: 100}, authorized={1: 100})
-        order.replace([item(0, 200, item_id="SKU-1")], 200, 200, RecordingRisk(RiskOutcome.PENDING))
+        order.replace(
+            [item(0, 200, item_id="SKU-1")],
+            200,
+            200,
+            RecordingRisk(RiskOutcome.PENDING),
+        )
         assert order.line(1).item.gross_amount == 100
 
     def test_after_a_capture_is_rejected(self):
@@ -93,7 +112,11 @@ class TestReplace:
     def test_both_wrong_totals_are_reported_together(self):
         order = an_order({1: 100})
         new = [item(0, 125, item_id="A", tax=25)]
-        assert_rejected(order, "totals_mismatch", lambda: order.replace(new, 99, 98, RecordingRisk()))
+        assert_rejected(
+            order,
+            "totals_mismatch",
+            lambda: order.replace(new, 99, 98, RecordingRisk()),
+        )
         with pytest.raises(TotalsMismatchError) as info:
             order.replace(new, 99, 98, RecordingRisk())
         mismatches = info.value.extensions()["mismatches"]
@@ -103,12 +126,20 @@ class TestReplace:
     def test_one_wrong_total_is_reported_alone(self):
         order = an_order({1: 100})
         new = [item(0, 125, item_id="A", tax=25)]
-        assert_rejected(order, "totals_mismatch", lambda: order.replace(new, 125, 101, RecordingRisk()))
+        assert_rejected(
+            order,
+            "totals_mismatch",
+            lambda: order.replace(new, 125, 101, RecordingRisk()),
+        )
 
     def test_more_than_200_items_is_rejected(self):
         order = an_order({1: 100})
         new = [item(0, 1, item_id=f"S{i}") for i in range(201)]
-        assert_rejected(order, "too_many_items", lambda: order.replace(new, 201, 201, RecordingRisk()))
+        assert_rejected(
+            order,
+            "too_many_items",
+            lambda: order.replace(new, 201, 201, RecordingRisk()),
+        )
 
     def test_two_authorized_payments_are_ambiguous(self):
         order = an_order({1: 100}, authorized={1: 50}, payment_id="P1")
@@ -116,7 +147,9 @@ class TestReplace:
         assert_rejected(
             order,
             "ambiguous_payment",
-            lambda: order.replace([item(0, 100, item_id="SKU-1")], 100, 100, RecordingRisk()),
+            lambda: order.replace(
+                [item(0, 100, item_id="SKU-1")], 100, 100, RecordingRisk()
+            ),
         )
 
     def test_reversal_items_cannot_be_part_of_a_replacement(self):
@@ -124,5 +157,7 @@ class TestReplace:
         assert_rejected(
             order,
             "invalid_item",
-            lambda: order.replace([item(0, 100), item(0, -100, reverses=1)], 0, 0, RecordingRisk()),
+            lambda: order.replace(
+                [item(0, 100), item(0, -100, reverses=1)], 0, 0, RecordingRisk()
+            ),
         )
