@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,13 +33,19 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     pgserver counts the processes using a data folder and stops the server
     when the last one leaves.
     """
-    import pgserver  # noqa: PLC0415 - only needed without DATABASE_URL
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset, as on CI machines
+        warnings.simplefilter("ignore")
+        import pgserver  # noqa: PLC0415 - only needed without DATABASE_URL
 
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     _forget_dead_users(data_dir)
     log.info("starting embedded PostgreSQL in %s", data_dir)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield str(server.get_uri())
     finally:
