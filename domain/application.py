@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypedDict, Unpack, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -42,6 +42,14 @@ NO_CONTEXT = RequestContext()
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class MoneyOptions(TypedDict, total=False):
+    success: bool  # False: the PSP reported a failure; recorded, no money moves
+    reference: str | None  # PSP reference of a capture or refund
+    currency: str | None  # if sent, must be the order's
+    reason: str  # why authorization is released
+    context: RequestContext
 
 
 @dataclass(frozen=True)
@@ -168,105 +176,97 @@ class OrderLedger(Application[UUID]):
         args = {"items": list(items), "gross": declared_gross, "net": declared_net}
         return self._run(account, order_ref, context, "replace_order", args, act)
 
-    def authorize(  # noqa: PLR0913
+    def authorize(
         self,
         account: str,
         order_ref: str,
         payment_id: str,
         items: Sequence[Allocation],
-        *,
-        success: bool = True,
-        currency: str | None = None,
-        context: RequestContext = NO_CONTEXT,
+        **options: Unpack[MoneyOptions],
     ) -> CommandResult:
+        """Authorize per line under a payment; it expires after the TTL."""
+        return self.move(
+            Movement.AUTHORIZE, account, order_ref, payment_id, items, **options
+        )
+
+    def capture(
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Sequence[Allocation],
+        **options: Unpack[MoneyOptions],
+    ) -> CommandResult:
+        """Capture outstanding authorization of a payment."""
+        return self.move(
+            Movement.CAPTURE, account, order_ref, payment_id, items, **options
+        )
+
+    def refund(
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Sequence[Allocation],
+        **options: Unpack[MoneyOptions],
+    ) -> CommandResult:
+        """Refund captured money of original (non-reversal) lines."""
+        return self.move(
+            Movement.REFUND, account, order_ref, payment_id, items, **options
+        )
+
+    def release(
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Sequence[Allocation],
+        **options: Unpack[MoneyOptions],
+    ) -> CommandResult:
+        """Free authorization that is not captured (a void)."""
+        return self.move(
+            Movement.RELEASE, account, order_ref, payment_id, items, **options
+        )
+
+    def move(
+        self,
+        movement: Movement,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Sequence[Allocation],
+        **options: Unpack[MoneyOptions],
+    ) -> CommandResult:
+        """One path for the four money commands; ``success=False`` only records."""
+        success = options.get("success", True)
+        reference = options.get("reference")
+        currency = options.get("currency")
+        reason = options.get("reason", str(movement))
+        args = {
+            "payment_id": payment_id,
+            "items": list(items),
+            "success": success,
+            "reference": reference,
+            "currency": currency,
+            "reason": reason,
+        }
+
         def act(order: Order) -> None:
-            now = self.clock()
-            order.authorize(payment_id, items, now + self.authorization_ttl, currency)
+            if not success:
+                failure = f"{movement} reported success=false"
+                order.record_failure(movement, payment_id, items, failure)
+            elif movement is Movement.AUTHORIZE:
+                expires_at = self.clock() + self.authorization_ttl
+                order.authorize(payment_id, items, expires_at, currency)
+            elif movement is Movement.CAPTURE:
+                order.capture(payment_id, items, self.clock(), reference, currency)
+            elif movement is Movement.REFUND:
+                order.refund(payment_id, items, reference, currency)
+            else:
+                order.release(payment_id, items, reason)
 
-        return self._money(
-            Movement.AUTHORIZE,
-            account,
-            order_ref,
-            payment_id,
-            items,
-            success,
-            {"currency": currency},
-            context,
-            act,
-        )
-
-    def capture(  # noqa: PLR0913
-        self,
-        account: str,
-        order_ref: str,
-        payment_id: str,
-        items: Sequence[Allocation],
-        *,
-        reference: str | None = None,
-        success: bool = True,
-        currency: str | None = None,
-        context: RequestContext = NO_CONTEXT,
-    ) -> CommandResult:
-        return self._money(
-            Movement.CAPTURE,
-            account,
-            order_ref,
-            payment_id,
-            items,
-            success,
-            {"reference": reference, "currency": currency},
-            context,
-            lambda order: order.capture(
-                payment_id, items, self.clock(), reference, currency
-            ),
-        )
-
-    def refund(  # noqa: PLR0913
-        self,
-        account: str,
-        order_ref: str,
-        payment_id: str,
-        items: Sequence[Allocation],
-        *,
-        reference: str | None = None,
-        success: bool = True,
-        currency: str | None = None,
-        context: RequestContext = NO_CONTEXT,
-    ) -> CommandResult:
-        return self._money(
-            Movement.REFUND,
-            account,
-            order_ref,
-            payment_id,
-            items,
-            success,
-            {"reference": reference, "currency": currency},
-            context,
-            lambda order: order.refund(payment_id, items, reference, currency),
-        )
-
-    def release(  # noqa: PLR0913
-        self,
-        account: str,
-        order_ref: str,
-        payment_id: str,
-        items: Sequence[Allocation],
-        *,
-        reason: str = "release",
-        success: bool = True,
-        context: RequestContext = NO_CONTEXT,
-    ) -> CommandResult:
-        return self._money(
-            Movement.RELEASE,
-            account,
-            order_ref,
-            payment_id,
-            items,
-            success,
-            {"reason": reason},
-            context,
-            lambda order: order.release(payment_id, items, reason),
-        )
+        context = options.get("context", NO_CONTEXT)
+        return self._run(account, order_ref, context, str(movement), args, act)
 
     def cancel(
         self, account: str, order_ref: str, context: RequestContext = NO_CONTEXT
@@ -331,28 +331,6 @@ class OrderLedger(Application[UUID]):
         return [cast("Order.Event", e) for e in self.events.get(order_id)]
 
     # --- machinery ---------------------------------------------------------
-
-    def _money(  # noqa: PLR0913, PLR0917 - one path for the four money commands
-        self,
-        movement: Movement,
-        account: str,
-        order_ref: str,
-        payment_id: str,
-        items: Sequence[Allocation],
-        success: bool,  # noqa: FBT001
-        extra: Mapping[str, Any],
-        context: RequestContext,
-        act: Callable[[Order], Any],
-    ) -> CommandResult:
-        args = {"payment_id": payment_id, "items": list(items), "success": success}
-        args.update(extra)
-        if not success:
-            reason = f"{movement} reported success=false"
-
-            def act(order: Order) -> None:
-                order.record_failure(movement, payment_id, items, reason)
-
-        return self._run(account, order_ref, context, str(movement), args, act)
 
     def _run(  # noqa: PLR0913, PLR0917
         self,
