@@ -8,23 +8,23 @@ so a retried request is recognised by the same read that checks the rules.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, ClassVar, TypedDict, Unpack, cast
-from uuid import UUID
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Unpack, cast
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from domain.audited import AuditedAggregate
+from domain.commands import CommandResult, MoneyOptions, fingerprint, utc_now
 from domain.context import RequestContext, acting
+from domain.draft import DRAFT_NAMESPACE, DraftOrder, draft_uuid
 from domain.errors import (
     ConcurrentModificationError,
+    DraftNotFoundError,
     LedgerBusyError,
     OrderExistsError,
     OrderNotFoundError,
@@ -38,41 +38,10 @@ from domain.values import Allocation, Item, RiskDecision
 
 Clock = Callable[[], datetime]
 NO_CONTEXT = RequestContext()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class MoneyOptions(TypedDict, total=False):
-    success: bool  # False: the PSP reported a failure; recorded, no money moves
-    reference: str | None  # PSP reference of a capture or refund
-    currency: str | None  # if sent, must be the order's
-    reason: str  # why authorization is released
-    context: RequestContext
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    order_ref: str
-    version: int
-    replayed: bool = False
-    risk: RiskDecision | None = None
-
-
-def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
-    """SHA-256 of a canonical JSON form of a command and its arguments."""
-
-    def plain(value: object) -> object:
-        if is_dataclass(value) and not isinstance(value, type):
-            return asdict(value)
-        if isinstance(value, Decimal | datetime):
-            return str(value)
-        msg = f"cannot fingerprint {type(value).__name__}"
-        raise TypeError(msg)
-
-    text = json.dumps([command, arguments], default=plain, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+# A step either answers at once (a replay) or names what to save and the answer.
+Step = Callable[
+    [RequestContext], "CommandResult | tuple[list[AuditedAggregate], CommandResult]"
+]
 
 
 class OrderLedger(Application[UUID]):
@@ -294,6 +263,88 @@ class OrderLedger(Application[UUID]):
             lambda order: order.extend_authorization(payment_id, expires_at),
         )
 
+    # --- draft orders (Dintero) -------------------------------------------
+
+    def create_draft(
+        self,
+        account: str,
+        currency: str,
+        items: Sequence[Item],
+        order_ref: str | None = None,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Stage items; with an idempotency key the draft id derives from it."""
+        key = context.idempotency_key
+        draft_ref = (
+            "D"
+            + (uuid5(DRAFT_NAMESPACE, f"{account}\x1f{key}") if key else uuid4()).hex
+        )
+        args = {"currency": currency, "items": list(items), "order_ref": order_ref}
+
+        def step(
+            ctx: RequestContext,
+        ) -> CommandResult | tuple[list[AuditedAggregate], CommandResult]:
+            draft = self._find_draft(account, draft_ref)
+            if draft is not None:
+                version = draft.replayed(ctx)
+                assert version is not None  # noqa: S101 - the id derives from the key
+                return CommandResult(draft_ref, version, replayed=True)
+            draft = DraftOrder.start(account, draft_ref, currency, items, order_ref)
+            return [draft], CommandResult(draft_ref, draft.version)
+
+        return self._execute(draft_ref, context, "create_draft", args, step)
+
+    def complete_draft(
+        self, account: str, draft_ref: str, context: RequestContext = NO_CONTEXT
+    ) -> CommandResult:
+        """Turn a draft into a new order, or add its items to ``order_ref``'s order.
+
+        Order and draft are saved in one transaction: a draft completes once.
+        """
+
+        def step(
+            ctx: RequestContext,
+        ) -> CommandResult | tuple[list[AuditedAggregate], CommandResult]:
+            draft = self.get_draft(account, draft_ref)
+            if draft.replayed_version(
+                ctx.idempotency_key, ctx.request_fingerprint or ""
+            ):
+                assert draft.completed_order_ref is not None  # noqa: S101
+                assert draft.completed_version is not None  # noqa: S101
+                return CommandResult(
+                    draft.completed_order_ref, draft.completed_version, replayed=True
+                )
+            draft.check_not_completed()
+            order_ref = draft.order_ref or draft.new_order_ref
+            order = self._find(account, order_ref)
+            if draft.order_ref is None:
+                if order is not None:
+                    raise OrderExistsError(account, order_ref)
+                order = Order.open(account, order_ref, draft.currency, draft.items)
+            elif order is None:
+                raise OrderNotFoundError(account, order_ref)
+            else:
+                order.add_items(draft.items, draft.currency)
+            draft.complete(order_ref, order.version)
+            return [order, draft], CommandResult(order_ref, order.version)
+
+        return self._execute(
+            draft_ref, context, "complete_draft", {"draft": draft_ref}, step
+        )
+
+    def get_draft(self, account: str, draft_ref: str) -> DraftOrder:
+        draft = self._find_draft(account, draft_ref)
+        if draft is None:
+            raise DraftNotFoundError(account, draft_ref)
+        return draft
+
+    def _find_draft(self, account: str, draft_ref: str) -> DraftOrder | None:
+        try:
+            draft: DraftOrder = self.repository.get(draft_uuid(account, draft_ref))
+        except AggregateNotFoundError:
+            return None
+        return draft
+
     # --- reads -------------------------------------------------------------
 
     def get_order(
@@ -342,30 +393,56 @@ class OrderLedger(Application[UUID]):
         act: Callable[[Order], Any] | None = None,
         create: Callable[[], Order] | None = None,
     ) -> CommandResult:
+        """Run a command on one order: replay, create, or act on it."""
+
+        def step(
+            ctx: RequestContext,
+        ) -> CommandResult | tuple[list[AuditedAggregate], CommandResult]:
+            order = self._find(account, order_ref)
+            if order is not None:
+                replayed = order.replayed(ctx)
+                if replayed is not None:
+                    return CommandResult(order_ref, replayed, replayed=True)
+            outcome = None
+            if create is not None:
+                if order is not None:
+                    raise OrderExistsError(account, order_ref)
+                order = create()
+            elif order is None:
+                raise OrderNotFoundError(account, order_ref)
+            elif act is not None:
+                outcome = act(order)
+            risk = outcome if isinstance(outcome, RiskDecision) else None
+            return [order], CommandResult(order_ref, order.version, risk=risk)
+
+        return self._execute(order_ref, context, command, args, step)
+
+    def _execute(
+        self,
+        ref: str,
+        context: RequestContext,
+        command: str,
+        args: Mapping[str, Any],
+        step: Step,
+    ) -> CommandResult:
+        """Run ``step`` and save what it changed in one transaction.
+
+        A version conflict (another writer saved first) runs the step again on
+        fresh state, up to ``max_attempts`` times.
+        """
         request_hash = fingerprint(command, args)
         with self._slot(), acting(context.with_fingerprint(request_hash)) as ctx:
             for _ in range(self.max_attempts):
-                outcome = None
-                order = self._find(account, order_ref)
-                if order is not None:
-                    replayed = order.replayed_version(ctx.idempotency_key, request_hash)
-                    if replayed is not None:
-                        return CommandResult(order_ref, replayed, replayed=True)
-                if create is not None:
-                    if order is not None:
-                        raise OrderExistsError(account, order_ref)
-                    order = create()
-                elif order is None:
-                    raise OrderNotFoundError(account, order_ref)
-                elif act is not None:
-                    outcome = act(order)
+                outcome = step(ctx)
+                if isinstance(outcome, CommandResult):
+                    return outcome
+                aggregates, result = outcome
                 try:
-                    self.save(order)
+                    self.save(*aggregates)
                 except IntegrityError:
                     continue
-                risk = outcome if isinstance(outcome, RiskDecision) else None
-                return CommandResult(order_ref, order.version, risk=risk)
-        raise ConcurrentModificationError(order_ref, self.max_attempts)
+                return result
+        raise ConcurrentModificationError(ref, self.max_attempts)
 
     def _find(self, account: str, order_ref: str) -> Order | None:
         try:

@@ -295,6 +295,26 @@ class OrderExistsError(LedgerError):
         )
 
 
+class DraftNotFoundError(LedgerError):
+    code = "draft_not_found"
+
+    def __init__(self, account: str, draft_ref: str) -> None:
+        super().__init__(
+            f"no draft order {draft_ref!r} in account {account!r}", draft_id=draft_ref
+        )
+
+
+class DraftCompletedError(LedgerError):
+    code = "draft_completed"
+
+    def __init__(self, draft_ref: str, order_ref: str) -> None:
+        super().__init__(
+            f"draft {draft_ref!r} was already completed into order {order_ref!r}",
+            draft_id=draft_ref,
+            order_id=order_ref,
+        )
+
+
 class VersionNotFoundError(LedgerError):
     code = "version_not_found"
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import field
 from datetime import datetime
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.context import current_request
+from domain.audited import AuditedAggregate
 from domain.errors import (
     AuthorizationExpiredError,
     CurrencyMismatchError,
-    IdempotencyConflictError,
     InvalidItemError,
     NothingOutstandingError,
     ReversalRefundError,
@@ -47,30 +44,9 @@ def order_uuid(account: str, order_ref: str) -> UUID:
     return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref}")
 
 
-class Order(Aggregate):
-    class Event(Aggregate.Event):
-        # The hash chain of SPEC §8 will join these request stamps.
-        actor: str = field(
-            default_factory=lambda: current_request().actor, kw_only=True
-        )
-        request_id: str = field(
-            default_factory=lambda: current_request().request_id, kw_only=True
-        )
-        idempotency_key: str | None = field(
-            default_factory=lambda: current_request().idempotency_key, kw_only=True
-        )
-        request_fingerprint: str | None = field(
-            default_factory=lambda: current_request().request_fingerprint, kw_only=True
-        )
-
-        def mutate(self, aggregate: Any) -> Any:  # noqa: ANN401 - the library's signature
-            order = super().mutate(aggregate)
-            if self.idempotency_key is not None and order is not None:
-                order.requests[self.idempotency_key] = (
-                    self.request_fingerprint,
-                    self.originator_version,
-                )
-            return order
+class Order(AuditedAggregate):
+    class Event(AuditedAggregate.Event):
+        """An event of one order."""
 
     class Opened(Event, Aggregate.Created):
         account: str
@@ -212,17 +188,6 @@ class Order(Aggregate):
         if self.total_refundable() == 0 and any(b.refunded for b in balances):
             return OrderStatus.REFUNDED
         return OrderStatus.CAPTURED
-
-    def replayed_version(
-        self, idempotency_key: str | None, fingerprint: str
-    ) -> int | None:
-        """The version a earlier identical request left, or None if it is new."""
-        if idempotency_key is None or idempotency_key not in self.requests:
-            return None
-        first_fingerprint, version = self.requests[idempotency_key]
-        if first_fingerprint != fingerprint:
-            raise IdempotencyConflictError(idempotency_key)
-        return version
 
     # --- item commands -----------------------------------------------------
 

@@ -1,0 +1,51 @@
+"""What commands take and give back, and how a request is fingerprinted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from domain.context import RequestContext
+from domain.values import RiskDecision
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MoneyOptions(TypedDict, total=False):
+    success: bool  # False: the PSP reported a failure; recorded, no money moves
+    reference: str | None  # PSP reference of a capture or refund
+    currency: str | None  # if sent, must be the order's
+    reason: str  # why authorization is released
+    context: RequestContext
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The id a command wrote to (order or draft) and the version it left."""
+
+    ref: str
+    version: int
+    replayed: bool = False
+    risk: RiskDecision | None = None
+
+
+def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
+    """SHA-256 of a canonical JSON form of a command and its arguments."""
+
+    def plain(value: object) -> object:
+        if is_dataclass(value) and not isinstance(value, type):
+            return asdict(value)
+        if isinstance(value, Decimal | datetime):
+            return str(value)
+        msg = f"cannot fingerprint {type(value).__name__}"
+        raise TypeError(msg)
+
+    text = json.dumps([command, arguments], default=plain, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
