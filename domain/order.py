@@ -247,7 +247,15 @@ class Order(AuditedAggregate):
         expires_at = self.expiry.get(payment_id)
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
-        self._check_outstanding(Movement.CAPTURE, payment_id, items)
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            limits = [(payment_id, line.balance(payment_id).outstanding_authorized)]
+            if line.item.reverses is not None:
+                # Capturing a reversal gives captured money back: only what the
+                # reversed line still has captured (its refundable) can go.
+                original = line.item.reverses
+                limits.append((payment_id, -self.refundable(original, payment_id)))
+                limits.append((None, -self.refundable(original)))
+            check_within(Movement.CAPTURE, line, amount, limits)
         self._captured(payment_id, tuple(items), reference)
 
     def refund(

@@ -279,3 +279,25 @@ class TestStatus:
         order = an_order({1: 100}, authorized={1: 100})
         order.release("PID_123", alloc((1, 100)))
         assert order.status is OrderStatus.CANCELLED
+
+
+class TestCaptureOfAReversal:
+    def test_cannot_give_back_more_than_the_reversed_line_captured(self):
+        order = an_order({1: 1000}, authorized={1: 1000}, captured={1: 300})
+        order.add_items([item(2, -1000, reverses=1)])
+        order.authorize("PID_123", alloc((2, -1000)), LATER)
+        assert_rejected(
+            order,
+            "over_capture",
+            lambda: order.capture("PID_123", alloc((2, -301)), T0),
+        )
+        order.capture("PID_123", alloc((2, -300)), T0)
+        assert order.refundable(1) == 0
+
+    def test_an_uncaptured_line_cannot_have_its_reversal_captured(self):
+        order = an_order({1: 1000}, authorized={1: 1000})
+        order.add_items([item(2, -1, reverses=1)])
+        order.authorize("PID_123", alloc((2, -1)), LATER)
+        assert_rejected(
+            order, "over_capture", lambda: order.capture("PID_123", alloc((2, -1)), T0)
+        )

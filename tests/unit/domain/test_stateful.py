@@ -72,7 +72,12 @@ class Model:
         total = self.total(line)
         limits = {
             "authorize": [gross - total.authorized + total.released],
-            "capture": [self.outstanding(line, pid)],
+            "capture": [self.outstanding(line, pid)]
+            + (
+                [-self.refundable(reverses, pid), -self.refundable(reverses, None)]
+                if reverses is not None
+                else []
+            ),
             "release": [self.outstanding(line, pid)],
             "refund": [self.refundable(line, pid), self.refundable(line, None)],
         }[kind]
