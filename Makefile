@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/ledger serve
+	$(BIN)/ledger serve --demo
 
 test: install
 	$(BIN)/pytest -q

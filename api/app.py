@@ -2,66 +2,59 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import ExitStack, asynccontextmanager, closing
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from api.database import database, open_ledger
+from api.keys import KeyStore
+from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.problems import install_problem_handlers
+from api.routes import dintero, health, orders
 from api.settings import Settings
 from domain.application import OrderLedger
 
-log = logging.getLogger(__name__)
+DESCRIPTION = """
+An event-sourced ledger of orders and the money moved against each order line.
+
+Amounts are integers in minor units (øre, cent). Authenticate with
+`Authorization: Bearer <API key>`. Every POST and PUT takes an
+`Idempotency-Key`: a retry with the same key and body returns the first answer
+and writes nothing; the same key with another body is 409. Errors are RFC 9457
+`application/problem+json` with a stable `code`.
+"""
 
 
 def create_app(
-    settings: Settings | None = None, ledger: OrderLedger | None = None
+    settings: Settings | None = None,
+    ledger: OrderLedger | None = None,
+    keys: KeyStore | None = None,
 ) -> FastAPI:
-    """Build the app; it opens (and closes) its own ledger unless given one."""
+    """Build the app; it opens (and closes) what it is not given."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if ledger is not None:
-            app.state.ledger = ledger
-            yield
-            return
-        with database(settings) as url:
-            app.state.ledger = open_ledger(settings, url)
-            try:
-                yield
-            finally:
-                app.state.ledger.close()
-
-    app = FastAPI(title="Order ledger", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
-
-    @app.get("/health/live", tags=["health"])
-    def live() -> dict[str, str]:
-        """The process answers."""
-        return {"status": "ok"}
-
-    @app.get("/health/ready", tags=["health"], response_model=None)
-    def ready(request: Request) -> dict[str, Any] | JSONResponse:
-        """The event store answers a query."""
-        ledger_: OrderLedger = request.app.state.ledger
-        try:
-            position = ledger_.recorder.max_notification_id()
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
-            log.warning("event store not ready: %s", error)
-            return JSONResponse(
-                {
-                    "type": "/problems/not-ready",
-                    "title": "Event store unavailable",
-                    "status": 503,
-                    "code": "not_ready",
-                },
-                status_code=503,
-                media_type="application/problem+json",
+        with ExitStack() as stack:
+            if ledger is None or keys is None:
+                url = stack.enter_context(database(settings))
+            app.state.ledger = ledger or stack.enter_context(
+                closing(open_ledger(settings, url))
             )
-        return {"status": "ready", "event_store_position": position or 0}
+            app.state.keys = keys or stack.enter_context(
+                closing(KeyStore(url, settings.db_schema))
+            )
+            yield
 
+    app = FastAPI(
+        title="Order ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    app.include_router(dintero.router)
+    app.include_router(orders.router)
     return app

@@ -279,7 +279,14 @@ class Order(AuditedAggregate):
     def release(
         self, payment_id: str, items: Sequence[Allocation], reason: str = "release"
     ) -> None:
-        """Free authorization that is not captured (void, cancel, expiry)."""
+        """Free authorization that is not captured (void, cancel, expiry).
+
+        No items: everything still outstanding under the payment.
+        """
+        if not items:
+            items = self.outstanding(payment_id)
+            if not items:
+                raise NothingOutstandingError
         self._check_outstanding(Movement.RELEASE, payment_id, items)
         self._released(payment_id, tuple(items), reason)
 

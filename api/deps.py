@@ -1,0 +1,87 @@
+"""FastAPI dependencies: the ledger, the caller's key, and the request context."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.context import current_request_id
+from api.keys import KeyStore, Principal
+from domain.application import OrderLedger
+from domain.context import RequestContext
+
+_bearer = HTTPBearer(auto_error=False, description="API key: `Bearer lk_…`")
+_KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def get_ledger(request: Request) -> OrderLedger:
+    ledger: OrderLedger = request.app.state.ledger
+    return ledger
+
+
+def get_keys(request: Request) -> KeyStore:
+    keys: KeyStore = request.app.state.keys
+    return keys
+
+
+LedgerDep = Annotated[OrderLedger, Depends(get_ledger)]
+
+
+def authenticated(
+    request: Request,
+    keys: Annotated[KeyStore, Depends(get_keys)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal:
+    """The key's principal; 401 without a key or with an unknown or revoked one."""
+    key = credentials.credentials if credentials else request.headers.get("x-auth-key")
+    principal = keys.authenticate(key) if key else None
+    if principal is None:
+        raise HTTPException(
+            401,
+            "a valid API key is required" if key else "no API key was sent",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+def reader(aid: str, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """Any role, on its own account only: another account's data does not exist."""
+    if principal.account != aid:
+        raise HTTPException(404, "no such resource in this account")
+    return principal
+
+
+def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
+    if not principal.can_write:
+        raise HTTPException(403, f"role {principal.role} cannot write")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+
+
+def write_context(
+    principal: Writer,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="a retry with the same key and body returns the first "
+            "answer and writes nothing",
+        ),
+    ] = None,
+) -> RequestContext:
+    if idempotency_key is not None and not _KEY_SHAPE.match(idempotency_key):
+        raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
+    return RequestContext(
+        actor=principal.key_id,
+        request_id=current_request_id(),
+        idempotency_key=idempotency_key,
+    )
+
+
+WriteContext = Annotated[RequestContext, Depends(write_context)]

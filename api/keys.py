@@ -1,0 +1,111 @@
+"""API keys (SPEC §9): stored as SHA-256 hashes, each bound to one account and role."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+
+class Role(StrEnum):
+    WRITER = "writer"  # a payment integration
+    FINANCE = "finance"  # read only
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    account: str
+    role: Role
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.WRITER, Role.ADMIN)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyStore:
+    """The ``api_keys`` table; plaintext keys exist only in ``create``'s answer."""
+
+    def __init__(self, url: str, schema: str, pool_size: int = 2) -> None:
+        self.table = sql.Identifier(schema, "api_keys")
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, timeout=5, open=True,
+            kwargs={"autocommit": True},
+        )
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} ("
+                    " key_id text PRIMARY KEY,"
+                    " key_hash text NOT NULL UNIQUE,"
+                    " account text NOT NULL,"
+                    " role text NOT NULL CHECK (role IN ('writer', 'finance', 'admin')),"
+                    " created_at timestamptz NOT NULL DEFAULT now(),"
+                    " revoked_at timestamptz)"
+                ).format(self.table)
+            )
+
+    def create(self, account: str, role: Role) -> tuple[str, str]:
+        """A new key for ``account``: returns (key id, the key itself)."""
+        if not account.strip():
+            msg = "an account is required"
+            raise ValueError(msg)
+        key_id = secrets.token_hex(6)
+        key = f"lk_{key_id}_{secrets.token_urlsafe(32)}"
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (key_id, key_hash, account, role) VALUES (%s, %s, %s, %s)"
+                ).format(self.table),
+                (key_id, hash_key(key), account, str(role)),
+            )
+        return key_id, key
+
+    def authenticate(self, key: str) -> Principal | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT key_id, account, role FROM {} "
+                    "WHERE key_hash = %s AND revoked_at IS NULL"
+                ).format(self.table),
+                (hash_key(key),),
+            ).fetchone()
+        return Principal(row[0], row[1], Role(row[2])) if row else None
+
+    def revoke(self, key_or_id: str) -> bool:
+        """Revoke by key id or by the key itself; False if no live key matched."""
+        key_id = key_or_id.split("_")[1] if key_or_id.startswith("lk_") else key_or_id
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                sql.SQL(
+                    "UPDATE {} SET revoked_at = now() "
+                    "WHERE key_id = %s AND revoked_at IS NULL"
+                ).format(self.table),
+                (key_id,),
+            )
+            return cursor.rowcount == 1
+
+    def list(self, account: str | None = None) -> list[tuple[str, str, str, datetime, datetime | None]]:
+        query = sql.SQL(
+            "SELECT key_id, account, role, created_at, revoked_at FROM {} "
+            "WHERE %(account)s::text IS NULL OR account = %(account)s ORDER BY created_at"
+        ).format(self.table)
+        with self.pool.connection() as conn:
+            return [tuple(row) for row in conn.execute(query, {"account": account})]  # type: ignore[misc]
+
+    def ping(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("SELECT 1")
+
+    def close(self) -> None:
+        self.pool.close()

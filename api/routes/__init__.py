@@ -1,0 +1,1 @@
+"""One router per dialect, plus native reads and health."""

@@ -1,0 +1,186 @@
+"""The Dintero dialect (SPEC §5, seed 000)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Body, status
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import LedgerDep, Reader, WriteContext
+from api.examples import AUTHORIZE_CAPTURE_EXAMPLE, CREATE_DRAFT_EXAMPLE, UPDATE_DRAFT_EXAMPLE
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.dintero import (
+    CancelIn,
+    DinteroOrderOut,
+    DraftItemIn,
+    DraftOrderIn,
+    DraftOrderOut,
+    LineAmountIn,
+    PaymentOperationIn,
+)
+from api.views import dintero_order_out, draft_out
+from domain.commands import CommandResult
+from domain.context import RequestContext
+from domain.rules import Movement
+from domain.values import Allocation, Item, TaxLine
+
+router = APIRouter(
+    prefix="/v1/accounts/{aid}/shopping", tags=["Dintero"], responses=PROBLEM_RESPONSES
+)
+
+
+def _item(item: DraftItemIn) -> Item:
+    return Item(
+        line_id=item.line_id,
+        item_id=item.id,
+        description=item.description,
+        quantity=Decimal(item.quantity),
+        gross_amount=item.gross_amount,
+        tax_lines=tuple(TaxLine(t.amount, t.percentage) for t in item.tax_lines),
+        description_alias=item.description_alias,
+        reverses=item.related_item.line_id if item.related_item else None,
+        reversed_reason=item.reversed_reason,
+    )
+
+
+def _allocations(items: list[LineAmountIn]) -> list[Allocation]:
+    return [Allocation(i.line_id, i.amount) for i in items]
+
+
+@router.post(
+    "/draft_orders",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a draft order (new order, or items for an existing one)",
+)
+def create_draft(
+    aid: str,
+    ledger: LedgerDep,
+    context: WriteContext,
+    body: DraftOrderIn = Body(  # noqa: B008 - FastAPI's idiom
+        openapi_examples={
+            "create": {"summary": "Create order", "value": CREATE_DRAFT_EXAMPLE},
+            "update": {"summary": "Reverse an item, add a new one", "value": UPDATE_DRAFT_EXAMPLE},
+        }
+    ),
+) -> DraftOrderOut:
+    items = [_item(item) for item in body.order.items]
+    result = ledger.create_draft(
+        aid, body.order.currency, items, body.options.order_id, context
+    )
+    return draft_out(ledger.get_draft(aid, result.ref))
+
+
+@router.get("/draft_orders/{draft_id}", summary="Read a draft order")
+def read_draft(aid: str, draft_id: str, ledger: LedgerDep, _: Reader) -> DraftOrderOut:
+    return draft_out(ledger.get_draft(aid, draft_id))
+
+
+@router.put(
+    "/draft_orders/{draft_id}/complete",
+    summary="Complete a draft: create the order, or apply the items to options.order_id",
+)
+def complete_draft(
+    aid: str, draft_id: str, ledger: LedgerDep, context: WriteContext
+) -> DinteroOrderOut:
+    return _order_at(ledger, aid, ledger.complete_draft(aid, draft_id, context))
+
+
+def _operation(
+    movement: Movement,
+    aid: str,
+    order_id: str,
+    body: PaymentOperationIn,
+    ledger: LedgerDep,
+    context: RequestContext,
+) -> DinteroOrderOut:
+    result = ledger.move(
+        movement,
+        aid,
+        order_id,
+        body.payment_details.payment_id,
+        _allocations(body.items),
+        success=body.success,
+        context=context,
+    )
+    return _order_at(ledger, aid, result)
+
+
+def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrderOut:
+    """The order as this command left it: a retry gets the very same answer."""
+    return dintero_order_out(ledger.get_order(aid, result.ref, version=result.version))
+
+
+_EXAMPLES = {"seed": {"summary": "Seed 000", "value": AUTHORIZE_CAPTURE_EXAMPLE}}
+
+
+@router.post("/orders/{order_id}/authorizations", summary="Authorize order lines")
+def authorize(
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    context: WriteContext,
+    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+) -> DinteroOrderOut:
+    return _operation(Movement.AUTHORIZE, aid, order_id, body, ledger, context)
+
+
+@router.post("/orders/{order_id}/captures", summary="Capture authorized order lines")
+def capture(
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    context: WriteContext,
+    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+) -> DinteroOrderOut:
+    return _operation(Movement.CAPTURE, aid, order_id, body, ledger, context)
+
+
+@router.post("/orders/{order_id}/refund", summary="Refund captured order lines")
+def refund(
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    context: WriteContext,
+    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+) -> DinteroOrderOut:
+    return _operation(Movement.REFUND, aid, order_id, body, ledger, context)
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    summary="Release outstanding authorization (all of it when items is empty)",
+)
+def cancel(
+    aid: str, order_id: str, body: CancelIn, ledger: LedgerDep, context: WriteContext
+) -> DinteroOrderOut:
+    payment = body.payment_details.payment_id if body.payment_details else None
+    if payment is None and body.items:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "payment_details", "payment_id"),
+                    "msg": "required when items are named",
+                    "type": "missing",
+                }
+            ]
+        )
+    if payment is None:
+        result = ledger.cancel(aid, order_id, context)
+    else:
+        result = ledger.move(
+            Movement.RELEASE,
+            aid,
+            order_id,
+            payment,
+            _allocations(body.items),
+            success=body.success,
+            reason="cancel",
+            context=context,
+        )
+    return _order_at(ledger, aid, result)
+
+
+@router.get("/orders/{order_id}", summary="Read the order in Dintero's shape")
+def read_order(aid: str, order_id: str, ledger: LedgerDep, _: Reader) -> DinteroOrderOut:
+    return dintero_order_out(ledger.get_order(aid, order_id))

@@ -1,0 +1,32 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.problems import problem
+
+router = APIRouter(tags=["Health"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/health/live")
+def live() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/health/ready", response_model=None)
+def ready(request: Request) -> dict[str, Any] | JSONResponse:
+    """The event store and the key store answer a query."""
+    try:
+        position = request.app.state.ledger.recorder.max_notification_id()
+        request.app.state.keys.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        log.warning("not ready: %s", error)
+        return problem(request, 503, "not_ready", "Event store unavailable")
+    return {"status": "ready", "event_store_position": position or 0}

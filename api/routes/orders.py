@@ -1,0 +1,38 @@
+"""Native reads (SPEC §7): an order's balances, at any version or time; its events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import LedgerDep, Reader
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.native import OrderEventsOut, OrderOut
+from api.views import events_out, order_out
+
+router = APIRouter(prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/orders/{order_id}", summary="An order's lines and balances")
+def read_order(
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    _: Reader,
+    version: Annotated[int | None, Query(ge=1, description="as it stood at this version")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="as it stood at this RFC 3339 time")
+    ] = None,
+) -> OrderOut:
+    if version is not None and as_of is not None:
+        raise HTTPException(400, "give version or as_of, not both")
+    if as_of is not None and as_of.tzinfo is None:
+        raise HTTPException(400, "as_of needs a time zone (RFC 3339), e.g. 2026-01-31T23:59:59Z")
+    return order_out(ledger.get_order(aid, order_id, version=version, as_of=as_of))
+
+
+@router.get("/orders/{order_id}/events", summary="The audit trail of an order")
+def read_events(aid: str, order_id: str, ledger: LedgerDep, _: Reader) -> OrderEventsOut:
+    return events_out(order_id, ledger.order_events(aid, order_id))

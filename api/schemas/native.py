@@ -1,0 +1,76 @@
+"""Native reads (SPEC §7): balances per line, per payment and per order; events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class BalanceOut(BaseModel):
+    """Minor units. outstanding = authorized − released − captured."""
+
+    authorized: int
+    captured: int
+    refunded: int
+    released: int
+    outstanding_authorized: int
+    refundable: int
+
+
+class PaymentBalanceOut(BalanceOut):
+    payment_id: str
+
+
+class PaymentOut(PaymentBalanceOut):
+    expires_at: str | None = Field(description="when its authorization expires")
+
+
+class TaxLineOut(BaseModel):
+    amount: int
+    percentage: str
+
+
+class LineOut(BaseModel):
+    line_id: int
+    item_id: str
+    description: str
+    quantity: str = Field(description="exact decimal, as a string")
+    gross_amount: int
+    net_amount: int
+    tax_lines: list[TaxLineOut]
+    item_type: str | None
+    unit_price: int | None
+    reverses: int | None = Field(description="the line this reversal line reverses")
+    reversed_reason: str | None
+    reversed_by: list[int] = Field(description="reversal lines of this line")
+    balance: BalanceOut
+    payments: list[PaymentBalanceOut]
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    account: str
+    currency: str
+    status: str
+    version: int
+    updated_at: str = Field(description="time of the event at this version")
+    gross_amount: int
+    totals: BalanceOut
+    payments: list[PaymentOut]
+    lines: list[LineOut]
+
+
+class EventOut(BaseModel):
+    type: str
+    version: int
+    time: str
+    actor: str
+    request_id: str
+    idempotency_key: str | None
+    payload: dict[str, Any]
+
+
+class OrderEventsOut(BaseModel):
+    order_id: str
+    events: list[EventOut]

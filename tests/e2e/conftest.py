@@ -1,0 +1,77 @@
+"""A real uvicorn server on a free port, backed by PostgreSQL, per test."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.database import open_ledger
+from api.keys import KeyStore, Role
+from api.settings import Settings
+
+ACCOUNT = "acme"
+
+
+@dataclass
+class Api:
+    base: str
+    writer: str
+    finance: str
+    admin: str
+    other_writer: str
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
+    # A generous slot wait: the concurrency tests queue 20 requests on 10 slots.
+    settings = pg_settings.model_copy(update={"busy_timeout": 30.0})
+    ledger = open_ledger(settings, database_url)
+    keys = KeyStore(database_url, settings.db_schema)
+    app = create_app(settings, ledger=ledger, keys=keys)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:  # a readiness wait, bounded
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Api(
+            base=f"http://127.0.0.1:{port}",
+            writer=keys.create(ACCOUNT, Role.WRITER)[1],
+            finance=keys.create(ACCOUNT, Role.FINANCE)[1],
+            admin=keys.create(ACCOUNT, Role.ADMIN)[1],
+            other_writer=keys.create("other", Role.WRITER)[1],
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        keys.close()
+        ledger.close()
+
+
+@pytest.fixture
+def writer(api: Api) -> Iterator[httpx.Client]:
+    with api.client(api.writer) as client:
+        yield client
+
+
+@pytest.fixture
+def finance(api: Api) -> Iterator[httpx.Client]:
+    with api.client(api.finance) as client:
+        yield client
