@@ -48,7 +48,10 @@ def create_app(
             yield
 
     app = FastAPI(
-        title="Order ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+        title="Order ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     install_problem_handlers(app)

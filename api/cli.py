@@ -41,14 +41,16 @@ def _key_store(settings: Settings) -> Iterator[KeyStore]:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    demo: Annotated[
+    demo: Annotated[  # noqa: FBT002 - typer's flag idiom
         bool, typer.Option(help="create a writer and a finance key for account 'demo'")
     ] = False,
 ) -> None:
     """Run the HTTP API."""
     configure_logging()
     settings = Settings()
-    where = "DATABASE_URL" if settings.database_url else f"embedded in {settings.data_dir}"
+    where = (
+        "DATABASE_URL" if settings.database_url else f"embedded in {settings.data_dir}"
+    )
     typer.echo(f"event store: PostgreSQL {where}", err=True)
     # Hold the embedded server for the whole run, so the app joins the same one.
     with database(settings) as url:

@@ -47,7 +47,9 @@ def authenticated(
     return principal
 
 
-def reader(aid: str, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+def reader(
+    aid: str, principal: Annotated[Principal, Depends(authenticated)]
+) -> Principal:
     """Any role, on its own account only: another account's data does not exist."""
     if principal.account != aid:
         raise HTTPException(404, "no such resource in this account")
@@ -76,7 +78,9 @@ def write_context(
     ] = None,
 ) -> RequestContext:
     if idempotency_key is not None and not _KEY_SHAPE.match(idempotency_key):
-        raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
+        raise HTTPException(
+            400, "Idempotency-Key must be 1-255 visible ASCII characters"
+        )
     return RequestContext(
         actor=principal.key_id,
         request_id=current_request_id(),

@@ -39,7 +39,11 @@ class KeyStore:
     def __init__(self, url: str, schema: str, pool_size: int = 2) -> None:
         self.table = sql.Identifier(schema, "api_keys")
         self.pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, timeout=5, open=True,
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=5,
+            open=True,
             kwargs={"autocommit": True},
         )
         with self.pool.connection() as conn:
@@ -49,7 +53,8 @@ class KeyStore:
                     " key_id text PRIMARY KEY,"
                     " key_hash text NOT NULL UNIQUE,"
                     " account text NOT NULL,"
-                    " role text NOT NULL CHECK (role IN ('writer', 'finance', 'admin')),"
+                    " role text NOT NULL"
+                    " CHECK (role IN ('writer', 'finance', 'admin')),"
                     " created_at timestamptz NOT NULL DEFAULT now(),"
                     " revoked_at timestamptz)"
                 ).format(self.table)
@@ -65,7 +70,8 @@ class KeyStore:
         with self.pool.connection() as conn:
             conn.execute(
                 sql.SQL(
-                    "INSERT INTO {} (key_id, key_hash, account, role) VALUES (%s, %s, %s, %s)"
+                    "INSERT INTO {} (key_id, key_hash, account, role)"
+                    " VALUES (%s, %s, %s, %s)"
                 ).format(self.table),
                 (key_id, hash_key(key), account, str(role)),
             )
@@ -95,13 +101,16 @@ class KeyStore:
             )
             return cursor.rowcount == 1
 
-    def list(self, account: str | None = None) -> list[tuple[str, str, str, datetime, datetime | None]]:
+    def list(
+        self, account: str | None = None
+    ) -> list[tuple[str, str, str, datetime, datetime | None]]:
         query = sql.SQL(
             "SELECT key_id, account, role, created_at, revoked_at FROM {} "
-            "WHERE %(account)s::text IS NULL OR account = %(account)s ORDER BY created_at"
+            "WHERE %(account)s::text IS NULL OR account = %(account)s"
+            " ORDER BY created_at"
         ).format(self.table)
         with self.pool.connection() as conn:
-            return [tuple(row) for row in conn.execute(query, {"account": account})]  # type: ignore[misc]
+            return [tuple(row) for row in conn.execute(query, {"account": account})]
 
     def ping(self) -> None:
         with self.pool.connection() as conn:

@@ -42,10 +42,6 @@ class RequestIdMiddleware:
             _request_id.reset(token)
 
 
-class _BodyTooLargeError(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """Answer 413 to a body over ``limit`` bytes, declared or streamed."""
 
@@ -62,26 +58,31 @@ class BodyLimitMiddleware:
             await self._reject(scope, send)
             return
         received = 0
-        started = False
+        started = rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            # Past the limit: answer 413 now and tell the app the client left,
+            # so whatever it answers to that is dropped.
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _BodyTooLargeError
+                rejected = True
+                if not started:
+                    await self._reject(scope, send)
+                return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLargeError:
-            if not started:
-                await self._reject(scope, send)
+        await self.app(scope, counting_receive, tracking_send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         body = json.dumps(

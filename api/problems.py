@@ -71,7 +71,9 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.OverRefundError: ProblemType(_CONFLICT, "Refund exceeds refundable amount"),
     e.OverReleaseError: ProblemType(_CONFLICT, "Release exceeds outstanding amount"),
     e.NothingOutstandingError: ProblemType(_CONFLICT, "Nothing to release"),
-    e.ReversalRefundError: ProblemType(_UNPROCESSABLE, "Reversal lines are not refunded"),
+    e.ReversalRefundError: ProblemType(
+        _UNPROCESSABLE, "Reversal lines are not refunded"
+    ),
     e.AuthorizationExpiredError: ProblemType(_CONFLICT, "Authorization expired"),
     e.UnknownPaymentError: ProblemType(_UNPROCESSABLE, "Unknown payment"),
     e.ReplaceAfterCaptureError: ProblemType(_CONFLICT, "Order already captured"),
@@ -88,12 +90,13 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
 }
 
 
-def problem(
+def problem(  # noqa: PLR0913, PLR0917 - the members of a problem
     request: Request,
     status: int,
     code: str,
     title: str,
     detail: str | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,  # noqa: ANN401 - JSON members
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -107,8 +110,12 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extensions)
-    headers = {"Retry-After": "1"} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = dict(headers or {})
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        headers["Retry-After"] = "1"
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def ledger_problem(request: Request, error: e.LedgerError) -> JSONResponse:
@@ -124,17 +131,25 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def field_path(location: Sequence[int | str]) -> str:
-    """``("body", "order", "items", 0, "gross_amount")`` → ``order.items[0].gross_amount``."""
+    """``("body", "order", "items", 0, "id")`` → ``order.items[0].id``."""
     path = ""
     for part in location[1:] if location and location[0] == "body" else location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        path += (
+            f"[{part}]"
+            if isinstance(part, int)
+            else (f".{part}" if path else str(part))
+        )
     return path
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     errors = [
-        {"field": field_path(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "field": field_path(err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
     detail = "; ".join(f"{err['field'] or 'body'}: {err['message']}" for err in errors)
@@ -148,11 +163,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = HTTPStatus(exc.status_code)
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(request, status, code, status.phrase, detail)
+    return problem(request, status, code, status.phrase, detail, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+    log.error("unhandled error", exc_info=exc)
     return problem(request, 500, "internal_error", "Internal error")
 
 

@@ -51,7 +51,9 @@ def _payments(order: Order) -> list[dict[str, Any]]:
     return [
         {
             "payment_id": pid,
-            "expires_at": order.expiry[pid].isoformat() if pid in order.expiry else None,
+            "expires_at": order.expiry[pid].isoformat()
+            if pid in order.expiry
+            else None,
             **_balance(order.totals(pid), order.total_refundable(pid)),
         }
         for pid in order.payment_ids
@@ -79,7 +81,9 @@ def order_out(order: Order) -> native.OrderOut:
             balance=native.BalanceOut(
                 **_balance(line.balance(), order.refundable(line.line_id))
             ),
-            payments=[native.PaymentBalanceOut(**p) for p in _line_payments(order, line)],
+            payments=[
+                native.PaymentBalanceOut(**p) for p in _line_payments(order, line)
+            ],
         )
         for line in order.lines
     ]
@@ -103,11 +107,15 @@ def _draft_item(item: Item) -> dict[str, Any]:
         "line_id": item.line_id,
         "quantity": item.quantity,
         "gross_amount": item.gross_amount,
-        "tax_lines": [{"amount": t.amount, "percentage": t.percentage} for t in item.tax_lines],
+        "tax_lines": [
+            {"amount": t.amount, "percentage": t.percentage} for t in item.tax_lines
+        ],
         "description": item.description,
         "description_alias": item.description_alias,
         "reversed_reason": item.reversed_reason,
-        "related_item": {"line_id": item.reverses} if item.reverses is not None else None,
+        "related_item": {"line_id": item.reverses}
+        if item.reverses is not None
+        else None,
     }
 
 
@@ -176,10 +184,11 @@ def events_out(order_ref: str, events: list[Order.Event]) -> native.OrderEventsO
                 request_id=event.request_id,
                 idempotency_key=event.idempotency_key,
                 payload={
-                    k: jsonable(v) for k, v in vars(event).items() if k not in _EVENT_METADATA
+                    k: jsonable(v)
+                    for k, v in vars(event).items()
+                    if k not in _EVENT_METADATA
                 },
             )
             for event in events
         ],
     )
-

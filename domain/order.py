@@ -248,7 +248,8 @@ class Order(AuditedAggregate):
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
         for line, amount in resolve_allocations(items, self.lines_by_id):
-            limits = [(payment_id, line.balance(payment_id).outstanding_authorized)]
+            outstanding = line.balance(payment_id).outstanding_authorized
+            limits: list[tuple[str | None, int]] = [(payment_id, outstanding)]
             if line.item.reverses is not None:
                 # Capturing a reversal gives captured money back: only what the
                 # reversed line still has captured (its refundable) can go.

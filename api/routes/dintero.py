@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import Example
 
 from api.deps import LedgerDep, Reader, WriteContext
-from api.examples import AUTHORIZE_CAPTURE_EXAMPLE, CREATE_DRAFT_EXAMPLE, UPDATE_DRAFT_EXAMPLE
+from api.examples import (
+    AUTHORIZE_CAPTURE_EXAMPLE,
+    CREATE_DRAFT_EXAMPLE,
+    UPDATE_DRAFT_EXAMPLE,
+)
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.dintero import (
     CancelIn,
@@ -24,6 +30,12 @@ from domain.commands import CommandResult
 from domain.context import RequestContext
 from domain.rules import Movement
 from domain.values import Allocation, Item, TaxLine
+
+_DRAFT_EXAMPLES = {
+    "create": Example(summary="Create order", value=CREATE_DRAFT_EXAMPLE),
+    "update": Example(summary="Reverse an item, add one", value=UPDATE_DRAFT_EXAMPLE),
+}
+_EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}/shopping", tags=["Dintero"], responses=PROBLEM_RESPONSES
@@ -57,12 +69,7 @@ def create_draft(
     aid: str,
     ledger: LedgerDep,
     context: WriteContext,
-    body: DraftOrderIn = Body(  # noqa: B008 - FastAPI's idiom
-        openapi_examples={
-            "create": {"summary": "Create order", "value": CREATE_DRAFT_EXAMPLE},
-            "update": {"summary": "Reverse an item, add a new one", "value": UPDATE_DRAFT_EXAMPLE},
-        }
-    ),
+    body: Annotated[DraftOrderIn, Body(openapi_examples=_DRAFT_EXAMPLES)],
 ) -> DraftOrderOut:
     items = [_item(item) for item in body.order.items]
     result = ledger.create_draft(
@@ -78,7 +85,7 @@ def read_draft(aid: str, draft_id: str, ledger: LedgerDep, _: Reader) -> DraftOr
 
 @router.put(
     "/draft_orders/{draft_id}/complete",
-    summary="Complete a draft: create the order, or apply the items to options.order_id",
+    summary="Complete a draft: a new order, or its items added to options.order_id",
 )
 def complete_draft(
     aid: str, draft_id: str, ledger: LedgerDep, context: WriteContext
@@ -86,7 +93,7 @@ def complete_draft(
     return _order_at(ledger, aid, ledger.complete_draft(aid, draft_id, context))
 
 
-def _operation(
+def _operation(  # noqa: PLR0913, PLR0917 - the route's parts
     movement: Movement,
     aid: str,
     order_id: str,
@@ -111,16 +118,13 @@ def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrde
     return dintero_order_out(ledger.get_order(aid, result.ref, version=result.version))
 
 
-_EXAMPLES = {"seed": {"summary": "Seed 000", "value": AUTHORIZE_CAPTURE_EXAMPLE}}
-
-
 @router.post("/orders/{order_id}/authorizations", summary="Authorize order lines")
 def authorize(
     aid: str,
     order_id: str,
     ledger: LedgerDep,
     context: WriteContext,
-    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
 ) -> DinteroOrderOut:
     return _operation(Movement.AUTHORIZE, aid, order_id, body, ledger, context)
 
@@ -131,7 +135,7 @@ def capture(
     order_id: str,
     ledger: LedgerDep,
     context: WriteContext,
-    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
 ) -> DinteroOrderOut:
     return _operation(Movement.CAPTURE, aid, order_id, body, ledger, context)
 
@@ -142,7 +146,7 @@ def refund(
     order_id: str,
     ledger: LedgerDep,
     context: WriteContext,
-    body: PaymentOperationIn = Body(openapi_examples=_EXAMPLES),  # noqa: B008
+    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
 ) -> DinteroOrderOut:
     return _operation(Movement.REFUND, aid, order_id, body, ledger, context)
 
@@ -182,5 +186,7 @@ def cancel(
 
 
 @router.get("/orders/{order_id}", summary="Read the order in Dintero's shape")
-def read_order(aid: str, order_id: str, ledger: LedgerDep, _: Reader) -> DinteroOrderOut:
+def read_order(
+    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+) -> DinteroOrderOut:
     return dintero_order_out(ledger.get_order(aid, order_id))

@@ -12,7 +12,9 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas.native import OrderEventsOut, OrderOut
 from api.views import events_out, order_out
 
-router = APIRouter(prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("/orders/{order_id}", summary="An order's lines and balances")
@@ -21,7 +23,9 @@ def read_order(
     order_id: str,
     ledger: LedgerDep,
     _: Reader,
-    version: Annotated[int | None, Query(ge=1, description="as it stood at this version")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="as it stood at this version")
+    ] = None,
     as_of: Annotated[
         datetime | None, Query(description="as it stood at this RFC 3339 time")
     ] = None,
@@ -29,10 +33,14 @@ def read_order(
     if version is not None and as_of is not None:
         raise HTTPException(400, "give version or as_of, not both")
     if as_of is not None and as_of.tzinfo is None:
-        raise HTTPException(400, "as_of needs a time zone (RFC 3339), e.g. 2026-01-31T23:59:59Z")
+        raise HTTPException(
+            400, "as_of needs a time zone (RFC 3339), e.g. 2026-01-31T23:59:59Z"
+        )
     return order_out(ledger.get_order(aid, order_id, version=version, as_of=as_of))
 
 
 @router.get("/orders/{order_id}/events", summary="The audit trail of an order")
-def read_events(aid: str, order_id: str, ledger: LedgerDep, _: Reader) -> OrderEventsOut:
+def read_events(
+    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+) -> OrderEventsOut:
     return events_out(order_id, ledger.order_events(aid, order_id))

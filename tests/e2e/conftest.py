@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,9 +20,20 @@ from api.settings import Settings
 ACCOUNT = "acme"
 
 
+class Clock:
+    """The ledger's clock, which a test may move forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 @dataclass
 class Api:
     base: str
+    clock: Clock
     writer: str
     finance: str
     admin: str
@@ -36,11 +48,15 @@ class Api:
 def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
     # A generous slot wait: the concurrency tests queue 20 requests on 10 slots.
     settings = pg_settings.model_copy(update={"busy_timeout": 30.0})
+    clock = Clock()
     ledger = open_ledger(settings, database_url)
+    ledger.clock = clock
     keys = KeyStore(database_url, settings.db_schema)
     app = create_app(settings, ledger=ledger, keys=keys)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -53,6 +69,7 @@ def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
     try:
         yield Api(
             base=f"http://127.0.0.1:{port}",
+            clock=clock,
             writer=keys.create(ACCOUNT, Role.WRITER)[1],
             finance=keys.create(ACCOUNT, Role.FINANCE)[1],
             admin=keys.create(ACCOUNT, Role.ADMIN)[1],

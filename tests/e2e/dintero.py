@@ -31,14 +31,24 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
-def create_order(client: httpx.Client, items: list[dict[str, Any]], currency: str = "NOK") -> str:
-    body = {"options": {"generate_order_id": "ALPHANUMERIC_9"}, "order": {"currency": currency, "items": items}}
+def create_order(
+    client: httpx.Client, items: list[dict[str, Any]], currency: str = "NOK"
+) -> str:
+    body = {
+        "options": {"generate_order_id": "ALPHANUMERIC_9"},
+        "order": {"currency": currency, "items": items},
+    }
     draft = ok(client.post(f"{SHOP}/draft_orders", json=body), 201)
     return str(ok(client.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))["id"])
 
 
-def update_order(client: httpx.Client, order_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    body = {"options": {"order_id": order_id}, "order": {"currency": "NOK", "items": items}}
+def update_order(
+    client: httpx.Client, order_id: str, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    body = {
+        "options": {"order_id": order_id},
+        "order": {"currency": "NOK", "items": items},
+    }
     draft = ok(client.post(f"{SHOP}/draft_orders", json=body), 201)
     return ok(client.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))
 
@@ -52,25 +62,40 @@ def operation(
     **headers: str,
 ) -> httpx.Response:
     body = {
-        "items": [{"amount": amount, "line_id": line} for line, amount in lines.items()],
+        "items": [
+            {"amount": amount, "line_id": line} for line, amount in lines.items()
+        ],
         "payment_details": {"payment_id": payment_id},
         "success": True,
     }
     return client.post(f"{SHOP}/orders/{order_id}/{kind}", json=body, headers=headers)
 
 
-def balances(client: httpx.Client, order_id: str) -> dict[int, tuple[int, int, int, int, int, int]]:
+def balances(
+    client: httpx.Client, order_id: str
+) -> dict[int, tuple[int, int, int, int, int, int]]:
     """Per line: (authorized, captured, refunded, released, outstanding, refundable)."""
     order = ok(client.get(f"{NATIVE}/orders/{order_id}"))
     return {
         line["line_id"]: tuple(  # type: ignore[misc]
             line["balance"][k]
-            for k in ("authorized", "captured", "refunded", "released", "outstanding_authorized", "refundable")
+            for k in (
+                "authorized",
+                "captured",
+                "refunded",
+                "released",
+                "outstanding_authorized",
+                "refundable",
+            )
         )
         for line in order["lines"]
     }
 
 
-def history(client: httpx.Client, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def history(
+    client: httpx.Client, order_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The order and its events, to compare before and after a rejected request."""
-    return ok(client.get(f"{NATIVE}/orders/{order_id}")), ok(client.get(f"{NATIVE}/orders/{order_id}/events"))
+    return ok(client.get(f"{NATIVE}/orders/{order_id}")), ok(
+        client.get(f"{NATIVE}/orders/{order_id}/events")
+    )

@@ -1,8 +1,17 @@
-"""The three scenarios of seed 000, driven over HTTP exactly as Dintero documents them."""
+"""The three scenarios of seed 000, over HTTP, as Dintero documents them."""
 
 from __future__ import annotations
 
-from tests.e2e.dintero import NATIVE, SHOP, balances, chair, create_order, ok, operation, update_order
+from tests.e2e.dintero import (
+    NATIVE,
+    SHOP,
+    balances,
+    chair,
+    create_order,
+    ok,
+    operation,
+    update_order,
+)
 
 LUX = {
     "id": "003929",
@@ -13,7 +22,12 @@ LUX = {
     "description": "Stablestol for innendørsbruk",
     "description_alias": "Staplestol Lux",
 }
-REVERSAL = chair(2, -39800, reversed_reason="Replace item", related_item={"line_id": 1, "type": "reversed"})
+REVERSAL = chair(
+    2,
+    -39800,
+    reversed_reason="Replace item",
+    related_item={"line_id": 1, "type": "reversed"},
+)
 
 
 def replace_an_item(writer) -> str:
@@ -60,7 +74,13 @@ def test_a_replace_an_item(writer):
 
 def test_b_refund_remaining(writer):
     order_id = replace_an_item(writer)
-    extra = {"id": "ADJ", "line_id": 4, "quantity": 1, "gross_amount": 1000, "description": "Refund line"}
+    extra = {
+        "id": "ADJ",
+        "line_id": 4,
+        "quantity": 1,
+        "gross_amount": 1000,
+        "description": "Refund line",
+    }
     update_order(writer, order_id, [extra])
     ok(operation(writer, order_id, "authorizations", {3: 39800, 4: 1000}))
     assert balances(writer, order_id)[4] == (1000, 0, 0, 0, 1000, 0)
@@ -87,7 +107,13 @@ def test_c_part_authorization_with_a_second_payment(writer):
     assert balances(writer, order_id)[3] == (39800, 39800, 0, 0, 0, 39800)
     order = ok(writer.get(f"{NATIVE}/orders/{order_id}"))
     line3 = next(line for line in order["lines"] if line["line_id"] == 3)
-    assert {p["payment_id"]: p["captured"] for p in line3["payments"]} == {"PID_123": 38800, "PID_321": 1000}
+    assert {p["payment_id"]: p["captured"] for p in line3["payments"]} == {
+        "PID_123": 38800,
+        "PID_321": 1000,
+    }
     assert {p["payment_id"] for p in order["payments"]} == {"PID_123", "PID_321"}
     dintero_view = ok(writer.get(f"{SHOP}/orders/{order_id}"))
-    assert [t["payment_id"] for t in dintero_view["transactions"]] == ["PID_123", "PID_321"]
+    assert [t["payment_id"] for t in dintero_view["transactions"]] == [
+        "PID_123",
+        "PID_321",
+    ]

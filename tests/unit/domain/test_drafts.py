@@ -1,5 +1,7 @@
 """Dintero draft orders: completed into a new order or onto an existing one."""
 
+from uuid import UUID
+
 import pytest
 
 from domain.application import OrderLedger
@@ -111,8 +113,6 @@ class TestDraft:
             ledger.complete_draft("acct", draft.ref)
 
     def test_alphanumeric_id_is_stable(self):
-        from uuid import UUID
-
         seed = UUID(int=12345678901234567890)
         assert alphanumeric_id(seed) == alphanumeric_id(seed)
         assert len(alphanumeric_id(seed)) == 9

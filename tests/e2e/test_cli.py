@@ -1,0 +1,77 @@
+"""``ledger keys``: a key is printed once, stored only as a hash, and can be revoked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from api.keys import KeyStore, hash_key
+
+LEDGER = str(Path(sys.executable).with_name("ledger"))
+
+
+@pytest.fixture
+def env(database_url: str, schema: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+
+
+def ledger(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [LEDGER, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_keys_create_prints_the_key_and_nothing_else(env, database_url, schema):
+    created = ledger(env, "keys", "create", "--account", "acme", "--role", "finance")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert created.stdout == key + "\n"
+    assert key.startswith("lk_")
+    store = KeyStore(database_url, schema)
+    try:
+        principal = store.authenticate(key)
+        assert principal is not None
+        assert (principal.account, principal.role) == ("acme", "finance")
+    finally:
+        store.close()
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            sql.SQL("SELECT key_hash FROM {}").format(
+                sql.Identifier(schema, "api_keys")
+            )
+        ).fetchall()
+    assert stored == [(hash_key(key),)]
+    assert key not in str(stored)
+
+
+def test_keys_revoke_stops_the_key(env, database_url, schema):
+    key = ledger(
+        env, "keys", "create", "--account", "acme", "--role", "writer"
+    ).stdout.strip()
+    assert ledger(env, "keys", "revoke", key).returncode == 0
+    assert ledger(env, "keys", "revoke", key).returncode == 1
+    store = KeyStore(database_url, schema)
+    try:
+        assert store.authenticate(key) is None
+    finally:
+        store.close()
+    listed = ledger(env, "keys", "list", "--account", "acme").stdout
+    assert "revoked" in listed
+    assert key not in listed
+
+
+def test_a_bad_role_is_refused(env):
+    result = ledger(env, "keys", "create", "--account", "acme", "--role", "root")
+    assert result.returncode != 0
+    assert "root" in result.stderr
