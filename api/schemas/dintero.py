@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+)
 
 from api.examples import (
     AUTHORIZE_CAPTURE_EXAMPLE,
@@ -86,9 +93,17 @@ class CancelIn(_Body):
     success: StrictBool = True
 
 
+def _number(value: Decimal) -> int | float:
+    # Dintero sends quantities as JSON numbers; answer in kind.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+JsonNumber = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
+
+
 class TaxLineOut(BaseModel):
     amount: int
-    percentage: Decimal
+    percentage: JsonNumber
 
 
 class RelatedItemOut(BaseModel):
@@ -99,7 +114,7 @@ class RelatedItemOut(BaseModel):
 class DraftItemOut(BaseModel):
     id: str
     line_id: int
-    quantity: Decimal
+    quantity: JsonNumber
     gross_amount: int
     tax_lines: list[TaxLineOut]
     description: str
