@@ -71,6 +71,8 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.OverRefundError: ProblemType(_CONFLICT, "Refund exceeds refundable amount"),
     e.OverReleaseError: ProblemType(_CONFLICT, "Release exceeds outstanding amount"),
     e.NothingOutstandingError: ProblemType(_CONFLICT, "Nothing to release"),
+    e.DuplicateReferenceError: ProblemType(_CONFLICT, "Reference already used"),
+    e.UnknownCaptureError: ProblemType(_UNPROCESSABLE, "Unknown capture"),
     e.ReversalRefundError: ProblemType(
         _UNPROCESSABLE, "Reversal lines are not refunded"
     ),

@@ -211,6 +211,8 @@ class OrderLedger(Application[UUID]):
         reference = options.get("reference")
         currency = options.get("currency")
         reason = options.get("reason", str(movement))
+        invoice = options.get("invoice_number")
+        capture_reference = options.get("capture_reference")
         args = {
             "payment_id": payment_id,
             "items": list(items),
@@ -218,6 +220,8 @@ class OrderLedger(Application[UUID]):
             "reference": reference,
             "currency": currency,
             "reason": reason,
+            "invoice_number": invoice,
+            "capture_reference": capture_reference,
         }
 
         def act(order: Order) -> None:
@@ -228,9 +232,10 @@ class OrderLedger(Application[UUID]):
                 expires_at = self.clock() + self.authorization_ttl
                 order.authorize(payment_id, items, expires_at, currency)
             elif movement is Movement.CAPTURE:
-                order.capture(payment_id, items, self.clock(), reference, currency)
+                now = self.clock()
+                order.capture(payment_id, items, now, reference, currency, invoice)
             elif movement is Movement.REFUND:
-                order.refund(payment_id, items, reference, currency)
+                order.refund(payment_id, items, reference, currency, capture_reference)
             else:
                 order.release(payment_id, items, reason)
 

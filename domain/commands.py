@@ -23,6 +23,8 @@ class MoneyOptions(TypedDict, total=False):
     reference: str | None  # PSP reference of a capture or refund
     currency: str | None  # if sent, must be the order's
     reason: str  # why authorization is released
+    invoice_number: str | None  # merchant's invoice of a capture, unique per order
+    capture_reference: str | None  # the capture a refund draws on
     context: RequestContext
 
 

@@ -202,6 +202,24 @@ class NothingOutstandingError(LedgerError):
         super().__init__("the order has no outstanding authorization to release")
 
 
+class DuplicateReferenceError(LedgerError):
+    code = "duplicate_reference"
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(
+            f"{field} {value!r} is already used in this order", field=field, value=value
+        )
+
+
+class UnknownCaptureError(LedgerError):
+    code = "unknown_capture"
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            f"the order has no capture {reference!r}", capture_reference=reference
+        )
+
+
 class ReversalRefundError(LedgerError):
     code = "reversal_line_refund"
 

@@ -12,9 +12,11 @@ from domain.audited import AuditedAggregate
 from domain.errors import (
     AuthorizationExpiredError,
     CurrencyMismatchError,
+    DuplicateReferenceError,
     InvalidItemError,
     NothingOutstandingError,
     ReversalRefundError,
+    UnknownCaptureError,
     UnknownLineError,
     UnknownPaymentError,
 )
@@ -29,6 +31,7 @@ from domain.rules import (
 from domain.values import (
     Allocation,
     Balance,
+    CaptureRecord,
     Item,
     Line,
     OrderStatus,
@@ -45,6 +48,12 @@ def order_uuid(account: str, order_ref: str) -> UUID:
 
 
 class Order(AuditedAggregate):
+    class_version = 2  # v2 keeps referenced captures (snapshots of v1 lack them)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["captures"] = {}
+
     class Event(AuditedAggregate.Event):
         """An event of one order."""
 
@@ -65,14 +74,26 @@ class Order(AuditedAggregate):
         expires_at: datetime
 
     class Captured(Event):
+        class_version = 2
         payment_id: str
         items: tuple[Allocation, ...]
         reference: str | None
+        invoice_number: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["invoice_number"] = None
 
     class Refunded(Event):
+        class_version = 2
         payment_id: str
         items: tuple[Allocation, ...]
         reference: str | None
+        capture_reference: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["capture_reference"] = None
 
     class AuthorizationReleased(Event):
         payment_id: str
@@ -132,6 +153,7 @@ class Order(AuditedAggregate):
         self.retired_line_ids: list[int] = []
         self.expiry: dict[str, datetime] = {}
         self.requests: dict[str, tuple[str | None, int]] = {}
+        self.captures: dict[str, CaptureRecord] = {}
 
     # --- reads -------------------------------------------------------------
 
@@ -235,18 +257,31 @@ class Order(AuditedAggregate):
             check_within(Movement.AUTHORIZE, line, amount, [(None, room)])
         self._authorized(payment_id, tuple(items), expires_at)
 
-    def capture(
+    def capture(  # noqa: PLR0913, PLR0917
         self,
         payment_id: str,
         items: Sequence[Allocation],
         at: datetime,
         reference: str | None = None,
         currency: str | None = None,
-    ) -> None:
+        invoice_number: str | None = None,
+    ) -> str | None:
+        """Capture outstanding authorization; no items: all of the payment's.
+
+        With an invoice number the capture gets a reference (``<order>-C<n>``)
+        that refunds can name. Returns the reference.
+        """
         self._check_currency(currency)
         expires_at = self.expiry.get(payment_id)
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
+        items = items or self._all_outstanding(payment_id)
+        if invoice_number is not None:
+            if any(c.invoice_number == invoice_number for c in self.captures.values()):
+                raise DuplicateReferenceError("invoice_number", invoice_number)
+            reference = reference or f"{self.order_ref}-C{len(self.captures) + 1}"
+        if reference is not None and reference in self.captures:
+            raise DuplicateReferenceError("reference", reference)
         for line, amount in resolve_allocations(items, self.lines_by_id):
             outstanding = line.balance(payment_id).outstanding_authorized
             limits: list[tuple[str | None, int]] = [(payment_id, outstanding)]
@@ -257,7 +292,8 @@ class Order(AuditedAggregate):
                 limits.append((payment_id, -self.refundable(original, payment_id)))
                 limits.append((None, -self.refundable(original)))
             check_within(Movement.CAPTURE, line, amount, limits)
-        self._captured(payment_id, tuple(items), reference)
+        self._captured(payment_id, tuple(items), reference, invoice_number)
+        return reference
 
     def refund(
         self,
@@ -265,8 +301,22 @@ class Order(AuditedAggregate):
         items: Sequence[Allocation],
         reference: str | None = None,
         currency: str | None = None,
-    ) -> None:
+        capture_reference: str | None = None,
+    ) -> str | None:
+        """Refund captured money; with ``capture_reference``, only that capture's.
+
+        Naming a capture, no items means all it still has, and the refund gets
+        a reference ``<capture>-R<n>``. Returns the reference.
+        """
         self._check_currency(currency)
+        capture = None
+        if capture_reference is not None:
+            capture = self.captures.get(capture_reference)
+            if capture is None:
+                raise UnknownCaptureError(capture_reference)
+            payment_id = capture.payment_id
+            items = items or capture.refundable_items()
+            reference = reference or f"{capture_reference}-R{capture.refunds + 1}"
         for line, amount in resolve_allocations(items, self.lines_by_id):
             if line.item.reverses is not None:
                 raise ReversalRefundError(line.line_id, line.item.reverses)
@@ -274,8 +324,17 @@ class Order(AuditedAggregate):
                 (payment_id, self.refundable(line.line_id, payment_id)),
                 (None, self.refundable(line.line_id)),
             ]
+            if capture is not None:
+                limits.append((capture_reference, capture.remaining(line.line_id)))
             check_within(Movement.REFUND, line, amount, limits)
-        self._refunded(payment_id, tuple(items), reference)
+        self._refunded(payment_id, tuple(items), reference, capture_reference)
+        return reference
+
+    def _all_outstanding(self, payment_id: str) -> list[Allocation]:
+        items = self.outstanding(payment_id)
+        if not items:
+            raise NothingOutstandingError
+        return items
 
     def release(
         self, payment_id: str, items: Sequence[Allocation], reason: str = "release"
@@ -284,10 +343,7 @@ class Order(AuditedAggregate):
 
         No items: everything still outstanding under the payment.
         """
-        if not items:
-            items = self.outstanding(payment_id)
-            if not items:
-                raise NothingOutstandingError
+        items = items or self._all_outstanding(payment_id)
         self._check_outstanding(Movement.RELEASE, payment_id, items)
         self._released(payment_id, tuple(items), reason)
 
@@ -354,15 +410,31 @@ class Order(AuditedAggregate):
 
     @event(Captured)
     def _captured(
-        self, payment_id: str, items: tuple[Allocation, ...], reference: str | None
+        self,
+        payment_id: str,
+        items: tuple[Allocation, ...],
+        reference: str | None,
+        invoice_number: str | None,
     ) -> None:
         self._move(payment_id, items, "captured")
+        if reference is not None:
+            self.captures[reference] = CaptureRecord(
+                payment_id, invoice_number, tuple(items)
+            )
 
     @event(Refunded)
     def _refunded(
-        self, payment_id: str, items: tuple[Allocation, ...], reference: str | None
+        self,
+        payment_id: str,
+        items: tuple[Allocation, ...],
+        reference: str | None,
+        capture_reference: str | None,
     ) -> None:
         self._move(payment_id, items, "refunded")
+        if capture_reference is not None:
+            capture = self.captures[capture_reference]
+            capture.refunded = (*capture.refunded, *items)
+            capture.refunds += 1
 
     @event(AuthorizationReleased)
     def _released(

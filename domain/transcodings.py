@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoder, Transcoding
 
-from domain.values import Allocation, Balance, Item, Line, TaxLine
+from domain.values import Allocation, Balance, CaptureRecord, Item, Line, TaxLine
 
 
 class DataclassAsDict(Transcoding):
@@ -28,5 +28,5 @@ class DataclassAsDict(Transcoding):
 
 
 def register_value_transcodings(transcoder: Transcoder) -> None:
-    for cls in (TaxLine, Item, Allocation, Balance, Line):
+    for cls in (TaxLine, Item, Allocation, Balance, Line, CaptureRecord):
         transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]

@@ -100,6 +100,26 @@ class Line:
         return self.payments.setdefault(payment_id, Balance())
 
 
+@dataclass
+class CaptureRecord:
+    """One referenced capture, so refunds can be bounded by what it captured."""
+
+    payment_id: str
+    invoice_number: str | None
+    captured: tuple[Allocation, ...]
+    refunded: tuple[Allocation, ...] = ()
+    refunds: int = 0
+
+    def remaining(self, line_id: int) -> int:
+        """What this capture still has on a line that is not refunded."""
+        captured = sum(a.amount for a in self.captured if a.line_id == line_id)
+        return captured - sum(a.amount for a in self.refunded if a.line_id == line_id)
+
+    def refundable_items(self) -> list[Allocation]:
+        lines = dict.fromkeys(a.line_id for a in self.captured)
+        return [Allocation(lid, r) for lid in lines if (r := self.remaining(lid))]
+
+
 class RiskOutcome(StrEnum):
     ACCEPTED = "Accepted"
     PENDING = "Pending"

@@ -6,7 +6,7 @@ import pytest
 
 from domain.order import Order
 from domain.rules import Movement
-from domain.values import OrderStatus
+from domain.values import Allocation, OrderStatus
 from tests.builders import T0, TTL, alloc, an_order, assert_rejected, item
 
 LATER = T0 + TTL
@@ -300,4 +300,65 @@ class TestCaptureOfAReversal:
         order.authorize("PID_123", alloc((2, -1)), LATER)
         assert_rejected(
             order, "over_capture", lambda: order.capture("PID_123", alloc((2, -1)), T0)
+        )
+
+
+class TestReferencedCaptures:
+    def test_an_invoiced_capture_gets_a_reference_refunds_can_name(self):
+        order = an_order({1: 1000, 2: 500}, authorized={1: 1000, 2: 500})
+        first = order.capture("PID_123", alloc((1, 600)), T0, invoice_number="INV-1")
+        second = order.capture("PID_123", [], T0, invoice_number="INV-2")
+        assert (first, second) == ("ORDER1-C1", "ORDER1-C2")
+        assert order.captures["ORDER1-C2"].captured == (
+            Allocation(1, 400),
+            Allocation(2, 500),
+        )
+        assert order.totals().outstanding_authorized == 0
+
+    def test_a_refund_is_bounded_by_its_capture(self):
+        order = an_order({1: 1000}, authorized={1: 1000})
+        order.capture("PID_123", alloc((1, 600)), T0, invoice_number="INV-1")
+        order.capture("PID_123", alloc((1, 400)), T0, invoice_number="INV-2")
+        assert_rejected(
+            order,
+            "over_refund",
+            lambda: order.refund(
+                "PID_123", alloc((1, 401)), capture_reference="ORDER1-C2"
+            ),
+        )
+        assert (
+            order.refund("PID_123", [], capture_reference="ORDER1-C2") == "ORDER1-C2-R1"
+        )
+        assert_rejected(
+            order,
+            "empty_request",
+            lambda: order.refund("PID_123", [], capture_reference="ORDER1-C2"),
+        )
+        assert (
+            order.refund("PID_123", alloc((1, 100)), capture_reference="ORDER1-C1")
+            == "ORDER1-C1-R1"
+        )
+        assert order.refundable(1) == 500
+
+    def test_an_invoice_number_is_used_once(self):
+        order = an_order({1: 1000}, authorized={1: 1000})
+        order.capture("PID_123", alloc((1, 1)), T0, invoice_number="INV-1")
+        assert_rejected(
+            order,
+            "duplicate_reference",
+            lambda: order.capture("PID_123", alloc((1, 1)), T0, invoice_number="INV-1"),
+        )
+
+    def test_an_unknown_capture_is_rejected(self):
+        order = an_order({1: 1000}, authorized={1: 1000}, captured={1: 1000})
+        assert_rejected(
+            order,
+            "unknown_capture",
+            lambda: order.refund("PID_123", [], capture_reference="nope"),
+        )
+
+    def test_capturing_everything_with_nothing_outstanding_is_rejected(self):
+        order = an_order({1: 1000}, authorized={1: 1000}, captured={1: 1000})
+        assert_rejected(
+            order, "nothing_outstanding", lambda: order.capture("PID_123", [], T0)
         )
