@@ -30,9 +30,10 @@ from domain.errors import (
     OrderNotFoundError,
     VersionNotFoundError,
 )
+from domain.money import check_minor
 from domain.order import Order, order_uuid
 from domain.risk import RiskCheck
-from domain.rules import Movement
+from domain.rules import Movement, check_totals
 from domain.transcodings import register_value_transcodings
 from domain.values import Allocation, Item, RiskDecision
 
@@ -89,6 +90,38 @@ class OrderLedger(Application[UUID]):
             "create_order",
             args,
             create=lambda: Order.open(account, order_ref, currency, items),
+        )
+
+    def authorize_order(  # noqa: PLR0913, PLR0917 - Riverty's checkout/authorize
+        self,
+        account: str,
+        order_ref: str,
+        currency: str,
+        items: Sequence[Item],
+        declared: tuple[int, int],
+        payment_id: str,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Create an order and authorize every line in full, in one transaction.
+
+        ``declared`` is the request's (gross, net) total; both must match.
+        """
+        gross, net = declared
+        args = {"currency": currency, "items": list(items), "declared": [gross, net]}
+
+        def create() -> Order:
+            check_totals(items, check_minor(gross), check_minor(net))
+            order = Order.open(account, order_ref, currency, items)
+            everything = [
+                Allocation(i.line_id, i.gross_amount) for i in items if i.gross_amount
+            ]
+            if everything:
+                expires_at = self.clock() + self.authorization_ttl
+                order.authorize(payment_id, everything, expires_at)
+            return order
+
+        return self._run(
+            account, order_ref, context, "authorize_order", args, create=create
         )
 
     def add_items(

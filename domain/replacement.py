@@ -14,10 +14,9 @@ from domain.errors import (
     AmbiguousPaymentError,
     InvalidItemError,
     ReplaceAfterCaptureError,
-    TotalsMismatchError,
 )
 from domain.money import check_minor
-from domain.rules import check_item_count, check_item_fields
+from domain.rules import check_item_count, check_item_fields, check_totals
 from domain.values import Allocation, Item
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def plan_replacement(
         check_item_fields(item)
         if item.reverses is not None:
             raise InvalidItemError("items", "a replacement cannot carry reversal lines")
-    _check_totals(new_items, check_minor(declared_gross), check_minor(declared_net))
+    check_totals(new_items, check_minor(declared_gross), check_minor(declared_net))
     new_total = sum(item.gross_amount for item in new_items)
     increase = new_total - order.gross_total
     payment_id = _authorized_payment(order)
@@ -86,23 +85,6 @@ def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
             del available[match]
         assigned.append(replace(item, line_id=match))
     return tuple(assigned)
-
-
-def _check_totals(
-    items: Sequence[Item], declared_gross: int, declared_net: int
-) -> None:
-    net = sum(item.net_amount for item in items)
-    gross = sum(item.gross_amount for item in items)
-    mismatches: list[dict[str, int | str]] = [
-        {"total": name, "declared_minor": declared, "computed_minor": computed}
-        for name, declared, computed in (
-            ("net", declared_net, net),
-            ("gross", declared_gross, gross),
-        )
-        if declared != computed
-    ]
-    if mismatches:
-        raise TotalsMismatchError(mismatches)
 
 
 def _authorized_payment(order: Order) -> str | None:

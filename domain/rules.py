@@ -21,6 +21,7 @@ from domain.errors import (
     OverReleaseError,
     ReversalExceedsLineError,
     TooManyItemsError,
+    TotalsMismatchError,
     UnknownLineError,
 )
 from domain.money import check_minor
@@ -140,3 +141,18 @@ def check_within(
     for payment_id, limit in limits:
         if amount * line.sign > limit * line.sign:
             raise EXCEEDS_ERRORS[movement](line.line_id, payment_id, amount, limit)
+
+
+def check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) -> None:
+    net = sum(item.net_amount for item in items)
+    gross = sum(item.gross_amount for item in items)
+    mismatches: list[dict[str, int | str]] = [
+        {"total": name, "declared_minor": declared, "computed_minor": computed}
+        for name, declared, computed in (
+            ("net", declared_net, net),
+            ("gross", declared_gross, gross),
+        )
+        if declared != computed
+    ]
+    if mismatches:
+        raise TotalsMismatchError(mismatches)
