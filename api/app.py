@@ -11,7 +11,7 @@ from api.database import database, open_ledger
 from api.keys import KeyStore
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
-from api.routes import dintero, health, orders
+from api.routes import dintero, health, orders, riverty
 from api.settings import Settings
 from domain.application import OrderLedger
 
@@ -54,10 +54,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.risk_check = settings.risk_check()
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(dintero.router)
+    app.include_router(riverty.router)
     app.include_router(orders.router)
     return app

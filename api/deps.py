@@ -12,6 +12,7 @@ from api.context import current_request_id
 from api.keys import KeyStore, Principal
 from domain.application import OrderLedger
 from domain.context import RequestContext
+from domain.risk import RiskCheck
 
 _bearer = HTTPBearer(auto_error=False, description="API key: `Bearer lk_…`")
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -20,6 +21,14 @@ _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
 def get_ledger(request: Request) -> OrderLedger:
     ledger: OrderLedger = request.app.state.ledger
     return ledger
+
+
+def get_risk_check(request: Request) -> RiskCheck:
+    risk: RiskCheck = request.app.state.risk_check
+    return risk
+
+
+RiskDep = Annotated[RiskCheck, Depends(get_risk_check)]
 
 
 def get_keys(request: Request) -> KeyStore:
@@ -57,25 +66,25 @@ def reader(
 
 
 def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
-    if not principal.can_write:
-        raise HTTPException(403, f"role {principal.role} cannot write")
-    return principal
+    return caller_writer(principal)
 
 
 Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]
 
 
-def write_context(
-    principal: Writer,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="a retry with the same key and body returns the first "
-            "answer and writes nothing",
-        ),
-    ] = None,
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a retry with the same key and body returns the first answer "
+        "and writes nothing",
+    ),
+]
+
+
+def request_context(
+    principal: Principal, idempotency_key: str | None
 ) -> RequestContext:
     if idempotency_key is not None and not _KEY_SHAPE.match(idempotency_key):
         raise HTTPException(
@@ -88,4 +97,31 @@ def write_context(
     )
 
 
+def write_context(
+    principal: Writer, idempotency_key: IdempotencyKey = None
+) -> RequestContext:
+    return request_context(principal, idempotency_key)
+
+
 WriteContext = Annotated[RequestContext, Depends(write_context)]
+
+# Riverty's paths name no account: the key's account owns the order.
+Caller = Annotated[Principal, Depends(authenticated)]
+
+
+def caller_writer(principal: Caller) -> Principal:
+    if not principal.can_write:
+        raise HTTPException(403, f"role {principal.role} cannot write")
+    return principal
+
+
+CallerWriter = Annotated[Principal, Depends(caller_writer)]
+
+
+def caller_context(
+    principal: CallerWriter, idempotency_key: IdempotencyKey = None
+) -> RequestContext:
+    return request_context(principal, idempotency_key)
+
+
+CallerContext = Annotated[RequestContext, Depends(caller_context)]

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import riverty_errors as riverty
 from api.context import current_request_id
 from domain import errors as e
 
@@ -63,6 +64,7 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.DuplicateLineError: ProblemType(_UNPROCESSABLE, "Line named twice"),
     e.LineIdReusedError: ProblemType(_CONFLICT, "Line id already used"),
     e.UnknownLineError: ProblemType(_UNPROCESSABLE, "Unknown line"),
+    e.UnknownProductError: ProblemType(_UNPROCESSABLE, "Unknown product"),
     e.InvalidReversalError: ProblemType(_UNPROCESSABLE, "Invalid reversal"),
     e.ReversalExceedsLineError: ProblemType(_CONFLICT, "Reversal exceeds the line"),
     e.AmountSignError: ProblemType(_UNPROCESSABLE, "Amount has the wrong sign"),
@@ -129,6 +131,8 @@ def ledger_problem(request: Request, error: e.LedgerError) -> JSONResponse:
 
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.LedgerError)  # noqa: S101 - registered for it only
+    if riverty.is_riverty(request):
+        return riverty.ledger_error(request, exc)
     return ledger_problem(request, exc)
 
 
@@ -154,6 +158,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         }
         for err in exc.errors()
     ]
+    if riverty.is_riverty(request):
+        return riverty.validation_error(
+            (err["field"], err["type"], err["message"]) for err in errors
+        )
     detail = "; ".join(f"{err['field'] or 'body'}: {err['message']}" for err in errors)
     return problem(
         request, 422, "validation_error", "Invalid request", detail, errors=errors
@@ -165,6 +173,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = HTTPStatus(exc.status_code)
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
     detail = exc.detail if isinstance(exc.detail, str) else None
+    if riverty.is_riverty(request):
+        return riverty.http_error(status, detail)
     return problem(request, status, code, status.phrase, detail, headers=exc.headers)
 
 

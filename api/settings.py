@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.risk_http import HttpRiskCheck
+from domain.risk import MaxIncreaseRiskCheck, RiskCheck
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
@@ -17,12 +20,20 @@ class Settings(BaseSettings):
     db_schema: str = "public"
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)
+    risk_url: str | None = Field(default=None, description="HTTP risk service")
+    risk_timeout: float = Field(default=2.0, gt=0, description="seconds")
     db_workers: int = Field(default=8, ge=1, description="concurrent database commands")
     db_pool_timeout: int = Field(
         default=2, ge=1, description="seconds to get a connection"
     )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
+
+    def risk_check(self) -> RiskCheck:
+        """The HTTP risk service if one is configured, else the built-in rule."""
+        if self.risk_url:
+            return HttpRiskCheck(self.risk_url, self.risk_timeout)
+        return MaxIncreaseRiskCheck(self.risk_max_increase)
 
     @property
     def authorization_ttl(self) -> timedelta:

@@ -112,6 +112,19 @@ class LineIdReusedError(LedgerError):
         )
 
 
+class UnknownProductError(LedgerError):
+    """An item (product id and unit price) the order does not list."""
+
+    code = "unknown_product"
+
+    def __init__(self, field: str, product_id: str) -> None:
+        super().__init__(
+            f"{field}: product {product_id!r} at this price is not in the order",
+            field=field,
+            product_id=product_id,
+        )
+
+
 class UnknownLineError(LedgerError):
     code = "unknown_line"
 
@@ -282,6 +295,7 @@ class TotalsMismatchError(LedgerError):
         super().__init__(
             f"declared {names} do not match the items", mismatches=mismatches
         )
+        self.mismatches = mismatches
 
 
 class IdempotencyConflictError(LedgerError):

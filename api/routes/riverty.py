@@ -1,0 +1,212 @@
+"""The Riverty dialect (SPEC §6, seeds 002 and 003): amounts in decimal major units."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import riverty_translate as t
+from api.deps import Caller, CallerContext, LedgerDep, RiskDep
+from api.schemas import riverty as r
+from domain.commands import CommandResult
+from domain.errors import CurrencyMismatchError
+from domain.order import Order
+from domain.rules import check_totals
+from domain.values import RiskOutcome
+
+ERRORS = {
+    status: {"model": list[r.ResponseMessage], "description": description}
+    for status, description in (
+        (400, "Model validation failed, or a business rule refused the request."),
+        (401, "Authorization has been denied for this request."),
+        (403, "The key may only read."),
+        (404, "No such order for this key's account."),
+        (409, "Idempotency-Key reused with another body."),
+    )
+}
+router = APIRouter(prefix="/api/v3", tags=["Riverty"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+def _event(ledger: LedgerDep, account: str, result: CommandResult) -> Order.Event:
+    """The event a command ended with: a retry reads the very same one."""
+    return ledger.order_events(account, result.ref)[result.version - 1]
+
+
+@router.post("/checkout/authorize", summary="Create and authorize an order")
+def authorize(
+    body: r.AuthorizeIn, caller: Caller, ledger: LedgerDep, context: CallerContext
+) -> r.AuthorizeOut:
+    account, order = caller.account, body.order
+    items = t.items_in(order.items, order.currency, "order.items", first_line_id=1)
+    declared = (
+        t.minor(order.totalGrossAmount, order.currency, "order.totalGrossAmount"),
+        t.minor(order.totalNetAmount, order.currency, "order.totalNetAmount"),
+    )
+    payment = t.reservation_id(account, order.number)
+    result = ledger.authorize_order(
+        account, order.number, order.currency, items, declared, payment, context
+    )
+    authorized = ledger.get_order(account, result.ref, version=result.version)
+    return r.AuthorizeOut(
+        outcome="Accepted",
+        reservationId=payment,
+        checkoutId=t.checkout_id(account, order.number),
+        expirationDate=t.expiration_date(authorized, payment),
+    )
+
+
+@router.post(
+    "/orders/{orderNumber}/updateOrder",
+    summary="Replace the items of an authorized, not captured order",
+)
+def update_order(  # noqa: PLR0913, PLR0917 - the route's parts
+    orderNumber: str,  # noqa: N803 - Riverty's path name
+    body: r.UpdateOrderIn,
+    caller: Caller,
+    ledger: LedgerDep,
+    risk: RiskDep,
+    context: CallerContext,
+) -> r.UpdateOrderOut:
+    account, summary = caller.account, body.updateOrderSummary
+    order = ledger.get_order(account, orderNumber)
+    if summary.currency is not None and summary.currency != order.currency:
+        raise CurrencyMismatchError(summary.currency, order.currency)
+    currency = order.currency
+    items = t.items_in(summary.items, currency, "updateOrderSummary.items")
+    gross = t.minor(
+        summary.totalGrossAmount, currency, "updateOrderSummary.totalGrossAmount"
+    )
+    net = t.minor(summary.totalNetAmount, currency, "updateOrderSummary.totalNetAmount")
+    result = ledger.replace_order(
+        account, orderNumber, items, gross, net, risk, context
+    )
+    event = _event(ledger, account, result)
+    assert isinstance(event, Order.OrderReplaced | Order.UpdateRejected)  # noqa: S101
+    outcome = event.risk_outcome or str(RiskOutcome.ACCEPTED)
+    kind = "NotificationMessage" if outcome == RiskOutcome.ACCEPTED else "BusinessError"
+    messages = [
+        r.ResponseMessage(type=kind, code="RiskCheck", message=text)
+        for text in event.risk_messages
+    ]
+    updated = ledger.get_order(account, orderNumber, version=result.version)
+    payment = t.reservation_id(account, orderNumber)
+    return r.UpdateOrderOut(
+        outcome=outcome,
+        reservationId=payment,
+        checkoutId=t.checkout_id(account, orderNumber),
+        expirationDate=t.expiration_date(updated, payment),
+        riskCheckMessages=messages or None,
+    )
+
+
+@router.post(
+    "/orders/{orderNumber}/captures", summary="Capture items, or all that remains"
+)
+def capture(
+    orderNumber: str,  # noqa: N803
+    body: r.CaptureIn,
+    caller: Caller,
+    ledger: LedgerDep,
+    context: CallerContext,
+) -> r.CaptureOut:
+    account, details = caller.account, body.orderDetails
+    order = ledger.get_order(account, orderNumber)
+    allocations, items = t.allocations_in(order, details.items, "orderDetails.items")
+    if items:
+        check_totals(
+            items,
+            t.minor(
+                details.totalGrossAmount,
+                order.currency,
+                "orderDetails.totalGrossAmount",
+            ),
+            t.minor(
+                details.totalNetAmount, order.currency, "orderDetails.totalNetAmount"
+            ),
+        )
+    result = ledger.capture(
+        account,
+        orderNumber,
+        t.reservation_id(account, orderNumber),
+        allocations,
+        invoice_number=body.invoiceNumber,
+        context=context,
+    )
+    event = _event(ledger, account, result)
+    assert isinstance(event, Order.Captured)  # noqa: S101
+    after = ledger.get_order(account, orderNumber, version=result.version)
+    totals = after.totals()
+    return r.CaptureOut(
+        capturedAmount=t.major(after, sum(a.amount for a in event.items)),
+        authorizedAmount=t.major(after, totals.authorized - totals.released),
+        remainingAuthorizedAmount=t.major(after, totals.outstanding_authorized),
+        captureNumber=event.reference or "",
+    )
+
+
+@router.post("/orders/{orderNumber}/refunds", summary="Refund (part of) a capture")
+def refund(
+    orderNumber: str,  # noqa: N803
+    body: r.RefundIn,
+    caller: Caller,
+    ledger: LedgerDep,
+    context: CallerContext,
+) -> r.RefundOut:
+    account = caller.account
+    order = ledger.get_order(account, orderNumber)
+    allocations, _ = t.allocations_in(order, body.orderItems, "orderItems")
+    result = ledger.refund(
+        account,
+        orderNumber,
+        t.reservation_id(account, orderNumber),
+        allocations,
+        capture_reference=body.captureNumber,
+        context=context,
+    )
+    event = _event(ledger, account, result)
+    assert isinstance(event, Order.Refunded)  # noqa: S101
+    after = ledger.get_order(account, orderNumber, version=result.version)
+    totals = after.totals()
+    return r.RefundOut(
+        totalCapturedAmount=t.major(after, totals.captured),
+        totalAuthorizedAmount=t.major(after, totals.authorized - totals.released),
+        refundNumbers=[event.reference or ""],
+    )
+
+
+@router.post("/orders/{orderNumber}/voids", summary="Void what is not captured")
+def void(
+    orderNumber: str,  # noqa: N803
+    caller: Caller,
+    ledger: LedgerDep,
+    context: CallerContext,
+    body: r.VoidIn | None = None,
+) -> r.VoidOut:
+    account = caller.account
+    order = ledger.get_order(account, orderNumber)
+    details = body.cancellationDetails if body else None
+    allocations, _ = t.allocations_in(
+        order, details.items if details else [], "cancellationDetails.items"
+    )
+    result = ledger.release(
+        account,
+        orderNumber,
+        t.reservation_id(account, orderNumber),
+        allocations,
+        reason="void",
+        context=context,
+    )
+    after = ledger.get_order(account, orderNumber, version=result.version)
+    totals = after.totals()
+    return r.VoidOut(
+        totalCapturedAmount=t.major(after, totals.captured),
+        totalAuthorizedAmount=t.major(after, totals.authorized - totals.released),
+    )
+
+
+@router.get("/orders/{orderNumber}", summary="The order, its captures and amounts")
+def read_order(
+    orderNumber: str,  # noqa: N803
+    caller: Caller,
+    ledger: LedgerDep,
+) -> r.RivertyOrderOut:
+    return t.order_out(ledger.get_order(caller.account, orderNumber))
