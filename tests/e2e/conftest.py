@@ -39,6 +39,12 @@ class Api:
     admin: str
     other_writer: str
 
+    app: object = None
+
+    def risk_check(self, port: object) -> None:
+        """Swap the app's risk-check port (the HTTP adapter, in its tests)."""
+        self.app.state.risk_check = port  # type: ignore[attr-defined]
+
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.base, headers=headers, timeout=30)
@@ -70,6 +76,7 @@ def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
         yield Api(
             base=f"http://127.0.0.1:{port}",
             clock=clock,
+            app=app,
             writer=keys.create(ACCOUNT, Role.WRITER)[1],
             finance=keys.create(ACCOUNT, Role.FINANCE)[1],
             admin=keys.create(ACCOUNT, Role.ADMIN)[1],

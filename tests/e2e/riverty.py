@@ -88,8 +88,14 @@ SEED_ERRORS = [
 ]
 
 
-def authorize(client: httpx.Client, number: str, items: list[dict[str, Any]] | None = None,
-              gross: float = 285, net: float = 239.41, currency: str = "EUR") -> httpx.Response:
+def authorize(
+    client: httpx.Client,
+    number: str,
+    items: list[dict[str, Any]] | None = None,
+    gross: float = 285,
+    net: float = 239.41,
+    currency: str = "EUR",
+) -> httpx.Response:
     body = {
         "payment": {"type": "Invoice"},
         "order": {
@@ -109,10 +115,18 @@ def update(client: httpx.Client, number: str, body: dict[str, Any]) -> httpx.Res
 
 
 def summary(items: list[dict[str, Any]], gross: float, net: float) -> dict[str, Any]:
-    return {"updateOrderSummary": {"totalGrossAmount": gross, "totalNetAmount": net, "items": items}}
+    return {
+        "updateOrderSummary": {
+            "totalGrossAmount": gross,
+            "totalNetAmount": net,
+            "items": items,
+        }
+    }
 
 
-def item(product: str, gross: float, net: float, quantity: float = 1, **extra: Any) -> dict[str, Any]:
+def item(
+    product: str, gross: float, net: float, quantity: float = 1, **extra: Any
+) -> dict[str, Any]:
     return {
         "productId": product,
         "description": product,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tests.e2e.conftest import ACCOUNT
 from tests.e2e.dintero import NATIVE, ok
-from tests.e2e.riverty import API, FIRST_UPDATE, SECOND_UPDATE, SEED_ERRORS, authorize, update
+from tests.e2e.riverty import (
+    API,
+    FIRST_UPDATE,
+    SECOND_UPDATE,
+    SEED_ERRORS,
+    authorize,
+    update,
+)
 
 
 def test_seed_003(writer):
@@ -14,7 +21,12 @@ def test_seed_003(writer):
     native = ok(writer.get(f"{NATIVE}/orders/RIV-1"))
     assert native["account"] == ACCOUNT
     assert native["gross_amount"] == 28500
-    assert [line["gross_amount"] for line in native["lines"]] == [20000, 5000, 3000, 500]
+    assert [line["gross_amount"] for line in native["lines"]] == [
+        20000,
+        5000,
+        3000,
+        500,
+    ]
     assert [line["net_amount"] for line in native["lines"]] == [16800, 4200, 2521, 420]
     assert native["totals"]["authorized"] == 28500
 
