@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from api.risk_http import HttpRiskCheck
@@ -278,8 +279,6 @@ class TestValidation:
         assert errors(authorize(finance, "V9"), 403) == [("403.000", None)]
 
     def test_the_x_auth_key_header_works(self, api):
-        import httpx
-
         with httpx.Client(
             base_url=api.base, headers={"X-Auth-Key": api.writer}
         ) as client:

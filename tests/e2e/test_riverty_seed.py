@@ -1,4 +1,4 @@
-"""Seed 003 verbatim: authorize, the accepted update, and the update with wrong totals."""
+"""Seed 003 verbatim: authorize, the accepted update, the update with wrong totals."""
 
 from __future__ import annotations
 
