@@ -1,24 +1,27 @@
-"""Every domain error has exactly one HTTP answer."""
+"""Every domain error has exactly one HTTP answer, in each error format."""
 
 from api.problems import PROBLEM_TYPES, field_path
-from domain.errors import LedgerError
+from api.riverty_errors import CODES
+from domain.errors import ExceedsLimitError, LedgerError
 
 
-def all_subclasses(cls: type) -> set[type]:
-    found = set()
-    for sub in cls.__subclasses__():
-        found |= {sub} | all_subclasses(sub)
-    return found
+def concrete_errors() -> set[type[LedgerError]]:
+    def below(cls: type[LedgerError]) -> set[type[LedgerError]]:
+        found: set[type[LedgerError]] = set()
+        for sub in cls.__subclasses__():
+            found |= {sub} | below(sub)
+        return found
+
+    return below(LedgerError) - {ExceedsLimitError}
 
 
 def test_every_ledger_error_has_a_problem_type():
-    concrete = {c for c in all_subclasses(LedgerError) if c.code != "ledger_error"}
-    missing = {
-        c.__name__
-        for c in concrete
-        if c not in PROBLEM_TYPES and c.__name__ != "ExceedsLimitError"
-    }
-    assert not missing
+    assert not {c.__name__ for c in concrete_errors() if c not in PROBLEM_TYPES}
+
+
+def test_every_ledger_error_has_a_riverty_code():
+    assert not {c.__name__ for c in concrete_errors() if c not in CODES}
+    assert all(code.code.startswith(str(code.status)) for code in CODES.values())
 
 
 def test_codes_are_unique_and_snake_case():
@@ -28,8 +31,6 @@ def test_codes_are_unique_and_snake_case():
 
 
 def test_field_paths_read_like_json():
-    assert (
-        field_path(("body", "order", "items", 0, "gross_amount"))
-        == "order.items[0].gross_amount"
-    )
+    path = ("body", "order", "items", 0, "gross_amount")
+    assert field_path(path) == "order.items[0].gross_amount"
     assert field_path(("query", "version")) == "query.version"
