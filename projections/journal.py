@@ -1,0 +1,77 @@
+"""The journal: one row per line per money movement, signed like the line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.order import Order
+from projections.fold import Folded
+
+KINDS = {
+    Order.Authorized: "authorization",
+    Order.Captured: "capture",
+    Order.Refunded: "refund",
+    Order.AuthorizationReleased: "release",
+}
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    account: str
+    order_id: str
+    line_id: int
+    payment_id: str
+    kind: str
+    amount: int
+    currency: str
+    occurred_at: datetime
+    originator_id: str
+    version: int
+    notification_id: int
+    reference: str | None
+    capture_reference: str | None
+
+
+def journal_rows(folded: Folded, notification_id: int) -> Iterator[JournalRow]:
+    """A replacement reverses the replaced lines' authorization and releases,
+    then authorizes the new lines, so the journal always sums to the balances.
+    """
+    event, order = folded.event, folded.order
+
+    def row(line_id: int, payment_id: str, kind: str, amount: int) -> JournalRow:
+        return JournalRow(
+            order.account,
+            order.order_ref,
+            line_id,
+            payment_id,
+            kind,
+            amount,
+            order.currency,
+            event.timestamp,
+            str(event.originator_id),
+            event.originator_version,
+            notification_id,
+            getattr(event, "reference", None),
+            getattr(event, "capture_reference", None),
+        )
+
+    kind = KINDS.get(type(event))
+    if kind is not None:
+        for allocation in event.items:  # type: ignore[attr-defined]
+            yield row(allocation.line_id, event.payment_id, kind, allocation.amount)  # type: ignore[attr-defined]
+    elif isinstance(event, Order.OrderReplaced):
+        for line_id, payment_id, balance in folded.replaced:
+            if balance.authorized:
+                yield row(line_id, payment_id, "authorization", -balance.authorized)
+            if balance.released:
+                yield row(line_id, payment_id, "release", -balance.released)
+        if event.payment_id is not None:
+            for allocation in event.authorization:
+                yield row(
+                    allocation.line_id,
+                    event.payment_id,
+                    "authorization",
+                    allocation.amount,
+                )

@@ -1,0 +1,186 @@
+"""Read models in PostgreSQL, each written with its tracking row in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from domain.order import Order
+from projections import ddl
+from projections.fold import Folded
+from projections.journal import journal_rows
+
+UPSTREAM = "ledger"  # the application whose notification log is projected
+
+
+class ReadModelView(PostgresTrackingRecorder):
+    """A named set of tables fed from the ledger's events, exactly once.
+
+    ``process`` writes a whole batch of events and the position of its last
+    notification in one transaction; a batch seen before fails its tracking
+    insert and rolls back, so redelivery changes nothing.
+    """
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    statements: ClassVar[tuple[str, ...]]
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
+        schema = sql.Identifier(self.datastore.schema)
+        self.sql_create_statements.extend(
+            sql.SQL(statement).format(schema=schema)  # type: ignore[arg-type]
+            for statement in self.statements
+        )
+
+    def table(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(
+            sql.Identifier(self.datastore.schema), sql.Identifier(name)
+        )
+
+    def position(self) -> int:
+        return self.max_tracking_id(UPSTREAM) or 0
+
+    def process(
+        self, folded: Sequence[tuple[Folded, int]], last_notification_id: int
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            if folded:
+                self.write(curs, folded)
+            self._insert_tracking(curs, Tracking(UPSTREAM, last_notification_id))
+
+    def write(
+        self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
+    ) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Empty the tables and forget the position, in one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            for name in self.tables:
+                curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
+            curs.execute(
+                sql.SQL("DELETE FROM {} WHERE application_name = %s").format(
+                    self.table(self.tracking_table_name)
+                ),
+                (UPSTREAM,),
+            )
+
+    def checksum(self) -> str:
+        """MD5 over every table's rows in a fixed order: equal content, equal sum."""
+        parts = []
+        with self.datastore.transaction(commit=False) as curs:
+            for name in self.tables:
+                curs.execute(
+                    sql.SQL(
+                        "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
+                        " AS sum FROM {} t"
+                    ).format(self.table(name))
+                )
+                row = curs.fetchone()
+                parts.append(f"{name}:{row['sum'] if row else ''}")
+        return " ".join(parts)
+
+
+class BalancesView(ReadModelView):
+    """Per-line and per-payment balances and order summaries, as of the last event."""
+
+    name = "balances"
+    tables = (
+        "line_balances",
+        "payment_balances",
+        "payment_authorizations",
+        "order_summaries",
+    )
+    statements = ddl.BALANCES
+
+    def write(
+        self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
+    ) -> None:
+        orders: dict[tuple[str, str], Order] = {}
+        first_authorizations = []
+        for item, _ in folded:
+            order = item.order
+            orders[(order.account, order.order_ref)] = order
+            if isinstance(item.event, Order.Authorized):
+                first_authorizations.append(
+                    (
+                        order.account,
+                        order.order_ref,
+                        item.event.payment_id,
+                        item.event.timestamp,
+                    )
+                )
+        keys = list(orders)
+        accounts, refs = [k[0] for k in keys], [k[1] for k in keys]
+        for name in ("line_balances", "payment_balances"):
+            curs.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE (account, order_id) IN "
+                    "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+                ).format(self.table(name)),
+                (accounts, refs),
+            )
+        s = sql.Identifier(self.datastore.schema)
+        curs.executemany(
+            sql.SQL(ddl.INSERT_FIRST_AUTHORIZATION).format(schema=s),
+            first_authorizations,
+        )
+        curs.executemany(
+            sql.SQL(ddl.INSERT_LINE).format(schema=s),
+            [row for order in orders.values() for row in ddl.line_rows(order)],
+        )
+        curs.executemany(
+            sql.SQL(ddl.INSERT_PAYMENT).format(schema=s),
+            [row for order in orders.values() for row in ddl.payment_rows(order)],
+        )
+        curs.executemany(
+            sql.SQL(ddl.UPSERT_SUMMARY).format(schema=s),
+            [ddl.summary_row(order) for order in orders.values()],
+        )
+
+
+class JournalView(ReadModelView):
+    """The flat journal of money movements."""
+
+    name = "journal"
+    tables = ("journal",)
+    statements = ddl.JOURNAL
+
+    def write(
+        self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
+    ) -> None:
+        rows = [
+            (
+                r.account,
+                r.order_id,
+                r.line_id,
+                r.payment_id,
+                r.kind,
+                r.amount,
+                r.currency,
+                r.occurred_at,
+                r.originator_id,
+                r.version,
+                r.notification_id,
+                r.reference,
+                r.capture_reference,
+                seq,
+            )
+            for item, notification_id in folded
+            for seq, r in enumerate(journal_rows(item, notification_id))
+        ]
+        curs.executemany(
+            sql.SQL(ddl.INSERT_JOURNAL).format(
+                schema=sql.Identifier(self.datastore.schema)
+            ),
+            rows,
+        )
+
+
+VIEWS: dict[str, type[ReadModelView]] = {v.name: v for v in (BalancesView, JournalView)}

@@ -1,0 +1,88 @@
+"""A seeded workload of both dialects' commands, valid and invalid, for read-model tests."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from domain.application import OrderLedger
+from domain.errors import LedgerError
+from domain.risk import MaxIncreaseRiskCheck
+from domain.values import Allocation, Item, TaxLine
+
+
+def _item(
+    line_id: int, gross: int, sku: str | None = None, reverses: int | None = None
+) -> Item:
+    return Item(
+        line_id=line_id,
+        item_id=sku or f"SKU{line_id}",
+        description="thing",
+        quantity=Decimal(1),
+        gross_amount=gross,
+        tax_lines=(TaxLine(gross // 5, Decimal(25)),),
+        unit_price=gross,
+        reverses=reverses,
+    )
+
+
+def run_workload(
+    ledger: OrderLedger, seed: int, orders: int = 12, steps: int = 120
+) -> list[str]:
+    """Commands on ``orders`` orders; rejected ones are part of the point."""
+    rng = random.Random(seed)
+    refs = []
+    for n in range(orders):
+        ref = f"W{seed}-{n}"
+        refs.append(ref)
+        lines = [_item(i, rng.randint(100, 5000)) for i in range(1, rng.randint(2, 4))]
+        if n % 2:
+            gross = sum(i.gross_amount for i in lines)
+            net = gross - sum(i.gross_amount // 5 for i in lines)
+            ledger.authorize_order(
+                "acct", ref, "EUR", lines, (gross, net), f"res-{ref}"
+            )
+        else:
+            ledger.create_order("acct", ref, "NOK", lines)
+    risk = MaxIncreaseRiskCheck(3000)
+    for step in range(steps):
+        ref = rng.choice(refs)
+        pid = f"res-{ref}" if ref.endswith(tuple("13579")) else rng.choice(["P1", "P2"])
+        order = ledger.get_order("acct", ref)
+        line = rng.choice(order.lines)
+        amount = rng.randint(1, max(1, abs(line.item.gross_amount))) * (line.sign or 1)
+        try:
+            choice = rng.randrange(9)
+            if choice == 0:
+                ledger.authorize("acct", ref, pid, [Allocation(line.line_id, amount)])
+            elif choice == 1:
+                ledger.capture("acct", ref, pid, [Allocation(line.line_id, amount)])
+            elif choice == 2:
+                ledger.capture("acct", ref, pid, [], invoice_number=f"INV{step}")
+            elif choice == 3 and order.captures:
+                capture = rng.choice(list(order.captures))
+                ledger.refund("acct", ref, pid, [], capture_reference=capture)
+            elif choice == 4:
+                ledger.refund("acct", ref, pid, [Allocation(line.line_id, amount)])
+            elif choice == 5:
+                ledger.release("acct", ref, pid, [Allocation(line.line_id, amount)])
+            elif choice == 6 and not line.is_reversal:
+                new_id = order.next_line_id()
+                ledger.add_items(
+                    "acct", ref, [_item(new_id, -amount, reverses=line.line_id)]
+                )
+            elif choice == 7:
+                items = [
+                    _item(0, i.item.gross_amount, i.item.item_id)
+                    for i in order.lines
+                    if not i.is_reversal
+                ]
+                items.append(_item(0, rng.randint(100, 4000), f"NEW{step}"))
+                gross = sum(i.gross_amount for i in items)
+                net = gross - sum(i.gross_amount // 5 for i in items)
+                ledger.replace_order("acct", ref, items, gross, net, risk)
+            else:
+                ledger.cancel("acct", ref)
+        except LedgerError:
+            pass
+    return refs
