@@ -1,4 +1,4 @@
-"""Tables of the read models (documented in docs/finance-schema.md), and rows for them."""
+"""Read-model tables (see docs/finance-schema.md) and the rows written to them."""
 
 from __future__ import annotations
 

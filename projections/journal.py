@@ -35,7 +35,9 @@ class JournalRow:
 
 
 def journal_rows(folded: Folded, notification_id: int) -> Iterator[JournalRow]:
-    """A replacement reverses the replaced lines' authorization and releases,
+    """The journal rows of one event.
+
+    A replacement reverses the replaced lines' authorization and releases,
     then authorizes the new lines, so the journal always sums to the balances.
     """
     event, order = folded.event, folded.order

@@ -78,8 +78,9 @@ class ReadModelView(PostgresTrackingRecorder):
             for name in self.tables:
                 curs.execute(
                     sql.SQL(
-                        "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
-                        " AS sum FROM {} t"
+                        "SELECT md5(coalesce("
+                        "string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS sum"
+                        " FROM {} t"
                     ).format(self.table(name))
                 )
                 row = curs.fetchone()

@@ -60,8 +60,8 @@ def assert_projected(
         for r in rows(
             database_url,
             schema,
-            "SELECT order_id, status, version, authorized, captured, refunded, released,"
-            " refundable FROM order_summaries",
+            "SELECT order_id, status, version, authorized, captured, refunded,"
+            " released, refundable FROM order_summaries",
         )
     }
     journal: dict[tuple[str, int, str], dict[str, int]] = defaultdict(
@@ -161,7 +161,7 @@ def test_concurrent_writers_skip_nothing(pg_ledger, projections, database_url, s
 
 
 def test_rebuild_gives_identical_tables_and_redelivery_changes_nothing(
-    pg_ledger, projections, database_url, schema
+    pg_ledger, projections
 ):
     run_workload(pg_ledger, seed=11, orders=6, steps=60)
     projections.catch_up()
@@ -193,9 +193,7 @@ def test_lag_counts_what_is_not_yet_projected(pg_ledger, projections):
     assert projections.lag()["journal"].events_behind == 0
 
 
-def test_a_small_batch_size_gives_the_same_result(
-    pg_ledger, projections, database_url, schema
-):
+def test_a_small_batch_size_gives_the_same_result(pg_ledger, projections):
     run_workload(pg_ledger, seed=3, orders=4, steps=40)
     projections.catch_up()
     expected = projections.runners["journal"].view.checksum()
