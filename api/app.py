@@ -11,8 +11,9 @@ from api.database import database, open_ledger
 from api.keys import KeyStore
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
-from api.routes import dintero, health, orders, riverty
+from api.routes import dintero, finance, health, orders, riverty
 from api.settings import Settings
+from projections.setup import running
 from domain.application import OrderLedger
 
 DESCRIPTION = """
@@ -37,13 +38,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
-            if ledger is None or keys is None:
-                url = stack.enter_context(database(settings))
+            url = stack.enter_context(database(settings))
             app.state.ledger = ledger or stack.enter_context(
                 closing(open_ledger(settings, url))
             )
             app.state.keys = keys or stack.enter_context(
                 closing(KeyStore(url, settings.db_schema))
+            )
+            app.state.projections = stack.enter_context(
+                running(
+                    app.state.ledger,
+                    url,
+                    settings.db_schema,
+                    follow=settings.run_projections,
+                )
             )
             yield
 
@@ -61,5 +69,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(dintero.router)
     app.include_router(riverty.router)
+    app.include_router(finance.router)
     app.include_router(orders.router)
     return app

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
+    run_projections: bool = Field(
+        default=True, description="follow the read models inside the API process"
+    )
 
     def risk_check(self) -> RiskCheck:
         """The HTTP risk service if one is configured, else the built-in rule."""

@@ -26,6 +26,7 @@ from projections.views import ReadModelView
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
+LAG_REPORT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,20 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
         """Follow the log until ``stop`` is set (a service loop, not a test)."""
+        next_report = 0.0
         while not stop.is_set():
             try:
                 if not self.step():
                     stop.wait(idle_seconds)
+                if time.monotonic() >= next_report:
+                    lag = self.lag()
+                    log.info(
+                        "projection %s: %d events, %.1f s behind",
+                        self.view.name,
+                        lag.events_behind,
+                        lag.seconds_behind,
+                    )
+                    next_report = time.monotonic() + LAG_REPORT_SECONDS
             except Exception:
                 log.exception("projection %s failed; retrying", self.view.name)
                 stop.wait(1.0)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
 
 from domain.application import OrderLedger
 from projections.runner import Lag, ProjectionRunner
@@ -39,9 +41,22 @@ class Projections:
     """Every read model's runner, optionally following the log in threads."""
 
     def __init__(self, ledger: OrderLedger, views: list[ReadModelView]) -> None:
+        self.ledger = ledger
         self.runners = {view.name: ProjectionRunner(ledger, view) for view in views}
+        self.datastore = views[0].datastore
+        self.schema = self.datastore.schema
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor[DictRow]]:
+        """A read-only transaction on the read models."""
+        with self.datastore.transaction(commit=False) as curs:
+            yield curs
+
+    def wait_for_head(self, timeout: float = 5.0) -> None:
+        """Read-your-writes for reports: project up to the log's current end."""
+        self.wait(self.ledger.recorder.max_notification_id() or 0, timeout)
 
     def catch_up(self) -> int:
         return sum(runner.catch_up() for runner in self.runners.values())

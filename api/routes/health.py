@@ -26,7 +26,18 @@ def ready(request: Request) -> dict[str, Any] | JSONResponse:
     try:
         position = request.app.state.ledger.recorder.max_notification_id()
         request.app.state.keys.ping()
+        lag = request.app.state.projections.lag()
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         log.warning("not ready: %s", error)
         return problem(request, 503, "not_ready", "Event store unavailable")
-    return {"status": "ready", "event_store_position": position or 0}
+    return {
+        "status": "ready",
+        "event_store_position": position or 0,
+        "projections": {
+            name: {
+                "events_behind": lag.events_behind,
+                "seconds_behind": lag.seconds_behind,
+            }
+            for name, lag in lag.items()
+        },
+    }

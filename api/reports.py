@@ -1,0 +1,17 @@
+"""Report renderings shared by the API and the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from projections.queries import SETTLEMENT_COLUMNS
+
+
+def settlement_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=SETTLEMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,183 @@
+"""Finance reads (SPEC §7): order lists, settlement reports, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Reader
+from api.problems import PROBLEM_RESPONSES
+from api.reports import settlement_csv
+from projections import queries, reconciliation
+from projections.setup import Projections
+
+router = APIRouter(
+    prefix="/v1/accounts/{aid}", tags=["Finance"], responses=PROBLEM_RESPONSES
+)
+MAX_FILE_ROWS = 100_000
+
+
+def _projections(request: Request) -> Projections:
+    projections: Projections = request.app.state.projections
+    return projections
+
+
+def _wants_csv(request: Request, fmt: str | None) -> bool:
+    if fmt is not None:
+        if fmt not in ("csv", "json"):
+            raise HTTPException(400, "format must be csv or json")
+        return fmt == "csv"
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(400, f"{name} needs a time zone (RFC 3339)")
+    return value
+
+
+@router.get("/orders", summary="Order summaries with filters, oldest first, paginated")
+def list_orders(  # noqa: PLR0913 - one parameter per filter
+    aid: str,
+    request: Request,
+    _: Reader,
+    status: str | None = None,
+    currency: str | None = None,
+    payment_id: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    updated_from: datetime | None = None,
+    updated_to: datetime | None = None,
+    authorized_older_than_days: Annotated[
+        int | None, Query(ge=0, description="outstanding authorization older than")
+    ] = None,
+    expiring_before: Annotated[
+        datetime | None, Query(description="outstanding authorization expiring before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    projections = _projections(request)
+    older = (
+        datetime.now(UTC) - timedelta(days=authorized_older_than_days)
+        if authorized_older_than_days is not None
+        else None
+    )
+    filters = queries.OrderFilters(
+        status=status,
+        currency=currency,
+        payment_id=payment_id,
+        created_from=_aware(created_from, "created_from"),
+        created_to=_aware(created_to, "created_to"),
+        updated_from=_aware(updated_from, "updated_from"),
+        updated_to=_aware(updated_to, "updated_to"),
+        authorized_before=older,
+        expiring_before=_aware(expiring_before, "expiring_before"),
+    )
+    projections.wait_for_head()
+    try:
+        with projections.reading() as curs:
+            rows, next_cursor = queries.list_orders(
+                curs, projections.schema, aid, filters, limit, cursor
+            )
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    return {"orders": [_summary(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "account"}
+    for key in (
+        "created_at",
+        "updated_at",
+        "oldest_authorized_at",
+        "authorization_expires_at",
+    ):
+        out[key] = row[key].isoformat() if row[key] else None
+    return out
+
+
+@router.get(
+    "/reports/settlement",
+    summary="Money moved per day, currency and payment (JSON or CSV)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def settlement_report(  # noqa: PLR0913
+    aid: str,
+    request: Request,
+    _: Reader,
+    from_: Annotated[date, Query(alias="from", description="first day, inclusive")],
+    to: Annotated[date, Query(description="last day, inclusive")],
+    as_of: Annotated[
+        datetime | None, Query(description="as the report stood at this time")
+    ] = None,
+    format: str | None = None,  # noqa: A002 - the query parameter's name
+) -> Any:  # noqa: ANN401 - JSON or CSV
+    if to < from_:
+        raise HTTPException(400, "to is before from")
+    projections = _projections(request)
+    projections.wait_for_head()
+    with projections.reading() as curs:
+        rows = queries.settlement(
+            curs, projections.schema, aid, from_, to, _aware(as_of, "as_of")
+        )
+    if _wants_csv(request, format):
+        return PlainTextResponse(settlement_csv(rows), media_type="text/csv")
+    return {"rows": rows}
+
+
+@router.post(
+    "/reconciliation",
+    summary="Compare a PSP settlement CSV with the ledger",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "date,order_id,payment_id,kind,amount,currency,reference\n"
+                    "2026-11-02,ORDER1,PID_123,capture,39800,NOK,psp-1\n",
+                }
+            },
+        }
+    },
+)
+async def reconcile(
+    aid: str,
+    request: Request,
+    _: Reader,
+    format: str | None = None,  # noqa: A002
+) -> Response:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        rows = list(reconciliation.parse(text))
+    except reconciliation.SettlementFileError as error:
+        raise HTTPException(400, str(error)) from None
+    if len(rows) > MAX_FILE_ROWS:
+        raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
+    result = await _reconcile(request, aid, rows)
+    if _wants_csv(request, format):
+        return PlainTextResponse(result.to_csv(), media_type="text/csv")
+    return JSONResponse(result.as_dict())
+
+
+async def _reconcile(
+    request: Request, aid: str, rows: list[reconciliation.SettlementRow]
+) -> reconciliation.Reconciliation:
+    projections = _projections(request)
+
+    def work() -> reconciliation.Reconciliation:
+        projections.wait_for_head()
+        if not rows:
+            return reconciliation.Reconciliation()
+        first = min(r.date for r in rows)
+        last = max(r.date for r in rows)
+        with projections.reading() as curs:
+            movements = queries.movements(curs, projections.schema, aid, first, last)
+        return reconciliation.reconcile(rows, movements)
+
+    return await run_in_threadpool(work)

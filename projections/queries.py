@@ -1,0 +1,173 @@
+"""Read-only queries of the read models, for the finance API and the CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+SETTLEMENT_COLUMNS = (
+    "date",
+    "currency",
+    "payment_id",
+    "authorized",
+    "captured",
+    "refunded",
+    "released",
+    "net",
+)
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str | None = None
+    currency: str | None = None
+    payment_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    authorized_before: datetime | None = None  # outstanding authorization older than
+    expiring_before: datetime | None = None  # outstanding authorization expiring
+
+
+def encode_cursor(created_at: datetime, order_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), order_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position after which the next page starts; ValueError if not one of ours."""
+    try:
+        created, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), str(order_id)
+    except (ValueError, TypeError) as error:
+        msg = "not a cursor this API gave out"
+        raise ValueError(msg) from error
+
+
+def list_orders(
+    curs: Cursor[DictRow],
+    schema: str,
+    account: str,
+    filters: OrderFilters,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Order summaries, oldest first, ``limit`` at a time (keyset pagination)."""
+    conditions = [sql.SQL("account = %(account)s")]
+    params: dict[str, Any] = {"account": account, "limit": limit + 1}
+    simple = {
+        "status": "status = %(status)s",
+        "currency": "currency = %(currency)s",
+        "payment_id": "%(payment_id)s = ANY(payment_ids)",
+        "created_from": "created_at >= %(created_from)s",
+        "created_to": "created_at <= %(created_to)s",
+        "updated_from": "updated_at >= %(updated_from)s",
+        "updated_to": "updated_at <= %(updated_to)s",
+        "authorized_before": "oldest_authorized_at < %(authorized_before)s",
+        "expiring_before": "authorization_expires_at < %(expiring_before)s",
+    }
+    for name, condition in simple.items():
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(sql.SQL(condition))  # type: ignore[arg-type]
+            params[name] = value
+    if cursor is not None:
+        params["after_created"], params["after_id"] = decode_cursor(cursor)
+        conditions.append(
+            sql.SQL("(created_at, order_id) > (%(after_created)s, %(after_id)s)")
+        )
+    curs.execute(
+        sql.SQL(
+            "SELECT * FROM {}.order_summaries WHERE {} "
+            "ORDER BY created_at, order_id LIMIT %(limit)s"
+        ).format(sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
+        params,
+    )
+    rows = list(curs.fetchall())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["order_id"])
+    return rows, next_cursor
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def settlement(
+    curs: Cursor[DictRow],
+    schema: str,
+    account: str,
+    first: date,
+    last: date,
+    as_of: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Per UTC day, currency and payment: money moved, from the journal.
+
+    With ``as_of``, only movements recorded by then count: the report a month
+    end produced stays reproducible after later events.
+    """
+    curs.execute(
+        sql.SQL(
+            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, currency, payment_id,"
+            " sum(amount) FILTER (WHERE kind = 'authorization') AS authorized,"
+            " sum(amount) FILTER (WHERE kind = 'capture') AS captured,"
+            " sum(amount) FILTER (WHERE kind = 'refund') AS refunded,"
+            " sum(amount) FILTER (WHERE kind = 'release') AS released"
+            " FROM {}.journal WHERE account = %(account)s"
+            " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+            " AND (%(as_of)s::timestamptz IS NULL OR occurred_at <= %(as_of)s)"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).format(sql.Identifier(schema)),
+        {
+            "account": account,
+            "start": day_start(first),
+            "end": day_start(last + timedelta(days=1)),
+            "as_of": as_of,
+        },
+    )
+    report = []
+    for row in curs.fetchall():
+        amounts = {
+            k: int(row[k] or 0)
+            for k in ("authorized", "captured", "refunded", "released")
+        }
+        report.append(
+            {
+                "date": row["date"].isoformat(),
+                "currency": row["currency"],
+                "payment_id": row["payment_id"],
+                **amounts,
+                "net": amounts["captured"] - amounts["refunded"],
+            }
+        )
+    return report
+
+
+def movements(
+    curs: Cursor[DictRow], schema: str, account: str, first: date, last: date
+) -> list[dict[str, Any]]:
+    """Captures and refunds, one per event (its lines summed), in a date range."""
+    curs.execute(
+        sql.SQL(
+            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, order_id, payment_id,"
+            " kind, sum(amount) AS amount, currency, reference, notification_id"
+            " FROM {}.journal WHERE account = %(account)s AND kind IN ('capture', 'refund')"
+            " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+            " GROUP BY notification_id, 1, 2, 3, 4, 6, 7 ORDER BY notification_id"
+        ).format(sql.Identifier(schema)),
+        {
+            "account": account,
+            "start": day_start(first),
+            "end": day_start(last + timedelta(days=1)),
+        },
+    )
+    return [dict(row) for row in curs.fetchall()]
