@@ -13,8 +13,8 @@ from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routes import dintero, finance, health, orders, riverty
 from api.settings import Settings
-from projections.setup import running
 from domain.application import OrderLedger
+from projections.setup import running
 
 DESCRIPTION = """
 An event-sourced ledger of orders and the money moved against each order line.

@@ -76,7 +76,7 @@ def list_orders(
     for name, condition in simple.items():
         value = getattr(filters, name)
         if value is not None:
-            conditions.append(sql.SQL(condition))  # type: ignore[arg-type]
+            conditions.append(sql.SQL(condition))
             params[name] = value
     if cursor is not None:
         params["after_created"], params["after_id"] = decode_cursor(cursor)
@@ -117,7 +117,8 @@ def settlement(
     """
     curs.execute(
         sql.SQL(
-            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, currency, payment_id,"
+            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date,"
+            " currency, payment_id,"
             " sum(amount) FILTER (WHERE kind = 'authorization') AS authorized,"
             " sum(amount) FILTER (WHERE kind = 'capture') AS captured,"
             " sum(amount) FILTER (WHERE kind = 'refund') AS refunded,"
@@ -158,9 +159,10 @@ def movements(
     """Captures and refunds, one per event (its lines summed), in a date range."""
     curs.execute(
         sql.SQL(
-            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, order_id, payment_id,"
-            " kind, sum(amount) AS amount, currency, reference, notification_id"
-            " FROM {}.journal WHERE account = %(account)s AND kind IN ('capture', 'refund')"
+            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, order_id,"
+            " payment_id, kind, sum(amount) AS amount, currency, reference,"
+            " notification_id FROM {}.journal"
+            " WHERE account = %(account)s AND kind IN ('capture', 'refund')"
             " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
             " GROUP BY notification_id, 1, 2, 3, 4, 6, 7 ORDER BY notification_id"
         ).format(sql.Identifier(schema)),

@@ -34,8 +34,7 @@ class ReadModelView(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
         schema = sql.Identifier(self.datastore.schema)
         self.sql_create_statements.extend(
-            sql.SQL(statement).format(schema=schema)  # type: ignore[arg-type]
-            for statement in self.statements
+            sql.SQL(statement).format(schema=schema) for statement in self.statements
         )
 
     def table(self, name: str) -> sql.Composed:

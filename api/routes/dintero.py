@@ -93,7 +93,7 @@ def complete_draft(
     return _order_at(ledger, aid, ledger.complete_draft(aid, draft_id, context))
 
 
-def _operation(  # noqa: PLR0913, PLR0917 - the route's parts
+def _operation(
     movement: Movement,
     aid: str,
     order_id: str,

@@ -58,7 +58,7 @@ def authorize(
     "/orders/{orderNumber}/updateOrder",
     summary="Replace the items of an authorized, not captured order",
 )
-def update_order(  # noqa: PLR0913, PLR0917 - the route's parts
+def update_order(
     orderNumber: str,  # noqa: N803 - Riverty's path name
     body: r.UpdateOrderIn,
     caller: Caller,

@@ -44,7 +44,9 @@ class TestOrderList:
             if cursor is None:
                 break
         assert [len(p) for p in pages] == [2, 2, 2]
-        assert sorted(sum(pages, [])) == sorted([*ids, authorized_only])
+        assert sorted(o for page in pages for o in page) == sorted(
+            [*ids, authorized_only]
+        )
         by_status = ok(
             finance.get(f"{NATIVE}/orders", params={"status": "authorized"})
         )["orders"]
@@ -186,7 +188,10 @@ class TestReconciliation:
         assert len(as_csv.text.splitlines()) == 1 + 5
 
     def test_a_bad_file_names_the_line(self, finance):
-        body = "date,order_id,payment_id,kind,amount,currency,reference\n2026-01-01,O,P,capture,12.5,NOK,x\n"
+        body = (
+            "date,order_id,payment_id,kind,amount,currency,reference\n"
+            "2026-01-01,O,P,capture,12.5,NOK,x\n"
+        )
         response = finance.post(f"{NATIVE}/reconciliation", content=body)
         assert response.status_code == 400
         assert "line 2" in response.json()["detail"]
