@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from api.app import create_app
-from api.database import database, ensure_schema
+from api.database import database, ensure_schema, open_ledger
 from api.keys import KeyStore, Role
 from api.logs import configure_logging
+from api.reports import settlement_csv
 from api.settings import Settings
+from domain.application import OrderLedger
+from projections import queries, reconciliation
+from projections.setup import Projections, open_views
+from projections.views import VIEWS
 
 cli = typer.Typer(help="Order ledger: event-sourced order and payment ledger.")
 keys_cli = typer.Typer(help="API keys: each bound to one account and a role.")
 cli.add_typer(keys_cli, name="keys")
+projections_cli = typer.Typer(help="Read models: rebuild, status.")
+cli.add_typer(projections_cli, name="projections")
+report_cli = typer.Typer(help="Finance reports.")
+cli.add_typer(report_cli, name="report")
 
 
 @cli.callback()
@@ -44,10 +59,13 @@ def serve(
     demo: Annotated[  # noqa: FBT002 - typer's flag idiom
         bool, typer.Option(help="create a writer and a finance key for account 'demo'")
     ] = False,
+    projections: Annotated[  # noqa: FBT002
+        bool, typer.Option(help="follow the read models in this process")
+    ] = True,
 ) -> None:
-    """Run the HTTP API."""
+    """Run the HTTP API (and, unless --no-projections, the read models)."""
     configure_logging()
-    settings = Settings()
+    settings = Settings().model_copy(update={"run_projections": projections})
     where = (
         "DATABASE_URL" if settings.database_url else f"embedded in {settings.data_dir}"
     )
@@ -108,6 +126,128 @@ def keys_list(
         for key_id, acct, role, created, revoked in store.list(account):
             state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
             typer.echo(f"{key_id}\t{acct}\t{role}\t{created:%Y-%m-%d %H:%M}\t{state}")
+
+
+@contextmanager
+def _ledger_and_views(
+    settings: Settings, names: list[str] | None = None
+) -> Iterator[tuple[OrderLedger, Projections]]:
+    with database(settings) as url:
+        ledger = open_ledger(settings, url)
+        projections = Projections(ledger, open_views(url, settings.db_schema, names))
+        try:
+            yield ledger, projections
+        finally:
+            projections.close()
+            ledger.close()
+
+
+@cli.command()
+def project() -> None:
+    """Run the read models as their own process, until stopped (SIGINT/SIGTERM)."""
+    configure_logging()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with _ledger_and_views(Settings()) as (_, projections):
+        typer.echo(f"projecting {', '.join(projections.runners)}", err=True)
+        projections.start()
+        stop.wait()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    name: Annotated[
+        str | None, typer.Argument(help=f"one of {', '.join(VIEWS)}")
+    ] = None,
+) -> None:
+    """Empty a read model (or all) and project every event again, showing progress."""
+    if name is not None and name not in VIEWS:
+        typer.echo(f"no read model {name!r}; there are {', '.join(VIEWS)}", err=True)
+        raise typer.Exit(2)
+    with _ledger_and_views(Settings(), [name] if name else None) as (
+        ledger,
+        projections,
+    ):
+        total = ledger.recorder.max_notification_id() or 0
+        for runner in projections.runners.values():
+            runner.view.reset()
+            label = f"rebuilding {runner.view.name}"
+            with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+                runner.catch_up(progress=bar.update)
+            typer.echo(f"{runner.view.name}: {runner.view.checksum()}", err=True)
+
+
+@projections_cli.command("status")
+def projections_status() -> None:
+    """How far each read model is behind the event store."""
+    with _ledger_and_views(Settings()) as (_, projections):
+        for name, lag in projections.lag().items():
+            typer.echo(
+                f"{name}\t{lag.events_behind} events\t{lag.seconds_behind:.1f} s behind"
+            )
+
+
+@report_cli.command("settlement")
+def report_settlement(
+    account: Annotated[str, typer.Option(help="the account")],
+    from_: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"])],
+    to: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"])],
+    as_of: Annotated[
+        datetime | None, typer.Option(help="as the report stood then (ISO time, UTC)")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """Money moved per day, currency and payment, on stdout."""
+    if output not in ("csv", "json"):
+        typer.echo("--format must be csv or json", err=True)
+        raise typer.Exit(2)
+    when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else None
+    with _ledger_and_views(Settings()) as (_, projections):
+        projections.catch_up()
+        with projections.reading() as curs:
+            rows = queries.settlement(
+                curs, projections.schema, account, from_.date(), to.date(), when
+            )
+    typer.echo(
+        settlement_csv(rows) if output == "csv" else json.dumps({"rows": rows}),
+        nl=False,
+    )
+
+
+@cli.command()
+def reconcile(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    account: Annotated[str, typer.Option(help="the account the file settles")],
+    output: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+) -> None:
+    """Compare a PSP settlement CSV with the ledger; the result on stdout."""
+    text = file.read_text(encoding="utf-8")
+    total = max(0, text.count("\n") - 1)
+    rows: list[reconciliation.SettlementRow] = []
+    try:
+        with typer.progressbar(length=total, label="reading", file=sys.stderr) as bar:
+            for row in reconciliation.parse(text):
+                rows.append(row)
+                bar.update(1)
+    except reconciliation.SettlementFileError as error:
+        typer.echo(f"{file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    with _ledger_and_views(Settings()) as (_, projections):
+        projections.catch_up()
+        result = reconciliation.Reconciliation()
+        if rows:
+            first, last = min(r.date for r in rows), max(r.date for r in rows)
+            with projections.reading() as curs:
+                movements = queries.movements(
+                    curs, projections.schema, account, first, last
+                )
+            result = reconciliation.reconcile(rows, movements)
+    counts = {k: len(v) for k, v in result.as_dict().items()}
+    typer.echo(" ".join(f"{k}={n}" for k, n in counts.items()), err=True)
+    typer.echo(
+        result.to_csv() if output == "csv" else json.dumps(result.as_dict()), nl=False
+    )
 
 
 def main() -> None:
