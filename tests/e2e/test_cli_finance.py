@@ -95,20 +95,10 @@ def test_reconcile_a_file_from_the_shell(env, pg_ledger, tmp_path):  # noqa: F81
 
 def test_ledger_project_follows_the_log_until_stopped(
     env, pg_ledger, database_url, schema
-):  # noqa: F811
-    import os
-    import signal
-    import subprocess
-    import time
-
-    import psycopg
-    from psycopg import sql
-
-    from tests.e2e.test_cli import LEDGER
-
-    process = subprocess.Popen(
+):
+    process = subprocess.Popen(  # noqa: S603
         [LEDGER, "project"], env=env, stderr=subprocess.PIPE, text=True
-    )  # noqa: S603
+    )
     try:
         seed(pg_ledger)
         query = sql.SQL("SELECT count(*) FROM {}.journal").format(
