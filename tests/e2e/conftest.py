@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +22,24 @@ from api.keys import KeyStore, Role
 from api.settings import Settings
 
 ACCOUNT = "acme"
+LEDGER = str(Path(sys.executable).with_name("ledger"))
+
+
+@pytest.fixture
+def env(database_url: str, schema: str) -> dict[str, str]:
+    """The environment of a ``ledger`` command on this test's database and schema."""
+    return {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+
+
+def ledger(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [LEDGER, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 class Clock:

@@ -16,7 +16,7 @@ from psycopg import sql
 
 from domain.values import Allocation
 from tests.builders import item
-from tests.e2e.test_cli import LEDGER, env, ledger  # noqa: F401 - the env fixture
+from tests.e2e.conftest import LEDGER, ledger
 
 TODAY = datetime.now(UTC).date().isoformat()
 
@@ -27,7 +27,7 @@ def seed(pg_ledger) -> None:
     pg_ledger.capture("acct", "O1", "P1", [Allocation(1, 3_000)], reference="psp-1")
 
 
-def test_rebuild_shows_progress_and_reports_checksums(env, pg_ledger):  # noqa: F811
+def test_rebuild_shows_progress_and_reports_checksums(env, pg_ledger):
     seed(pg_ledger)
     first = ledger(env, "projections", "rebuild")
     assert first.returncode == 0, first.stderr
@@ -44,7 +44,7 @@ def test_rebuild_shows_progress_and_reports_checksums(env, pg_ledger):  # noqa: 
     assert "balances\t0 events" in status.stdout
 
 
-def test_settlement_report_from_the_shell(env, pg_ledger):  # noqa: F811
+def test_settlement_report_from_the_shell(env, pg_ledger):
     seed(pg_ledger)
     result = ledger(
         env, "report", "settlement", "--account", "acct", "--from", TODAY, "--to", TODAY
@@ -73,7 +73,7 @@ def test_settlement_report_from_the_shell(env, pg_ledger):  # noqa: F811
     assert json.loads(as_json.stdout)["rows"][0]["captured"] == 3000
 
 
-def test_reconcile_a_file_from_the_shell(env, pg_ledger, tmp_path):  # noqa: F811
+def test_reconcile_a_file_from_the_shell(env, pg_ledger, tmp_path):
     seed(pg_ledger)
     settlement = tmp_path / "psp.csv"
     settlement.write_text(
