@@ -24,6 +24,7 @@ from api.reports import settlement_csv
 from api.settings import Settings
 from domain.application import OrderLedger
 from projections import queries, reconciliation
+from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
 from projections.setup import Projections, open_views
 from projections.views import VIEWS
 
@@ -186,6 +187,17 @@ def projections_status() -> None:
             typer.echo(
                 f"{name}\t{lag.events_behind} events\t{lag.seconds_behind:.1f} s behind"
             )
+
+
+@projections_cli.command("grant-finance")
+def projections_grant_finance(
+    role: Annotated[str, typer.Option(help="the read-only role")] = "ledger_finance",
+) -> None:
+    """Create a read-only role with SELECT on the read-model tables only."""
+    settings = Settings()
+    with _ledger_and_views(settings), database(settings) as url:
+        grant_finance_role(url, settings.db_schema, role)
+    typer.echo(f"{role} may read {', '.join(READ_MODEL_TABLES)}", err=True)
 
 
 @report_cli.command("settlement")

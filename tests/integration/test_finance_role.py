@@ -1,0 +1,46 @@
+"""The read-only finance role reads the read models and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
+from projections.setup import open_views
+
+
+@pytest.fixture
+def role(database_url: str):
+    name = f"ledger_finance_{uuid.uuid4().hex[:8]}"
+    yield name
+    with psycopg.connect(database_url, autocommit=True) as conn:  # only what we made
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_selects_read_models_and_nothing_else(pg_ledger, database_url, schema, role):
+    views = open_views(database_url, schema)
+    grant_finance_role(database_url, schema, role)
+    grant_finance_role(database_url, schema, role)  # twice is harmless
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        for table in READ_MODEL_TABLES:
+            conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+            )
+        for forbidden in ("ledger_events", "ledger_snapshots"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(
+                    sql.SQL("SELECT 1 FROM {}").format(
+                        sql.Identifier(schema, forbidden)
+                    )
+                )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, "journal"))
+            )
+    for view in views:
+        view.datastore.close()
