@@ -31,6 +31,7 @@ test-e2e: install
 
 bench: install
 	$(BIN)/python -m tests.bench.bench_commands
+	$(BIN)/python -m tests.bench.bench_projections
 
 lint: install
 	$(BIN)/ruff check .
