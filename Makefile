@@ -36,7 +36,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict domain
+	$(BIN)/mypy --strict domain api projections
 
 fmt: install
 	$(BIN)/ruff format .
