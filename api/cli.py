@@ -23,6 +23,8 @@ from api.logs import configure_logging
 from api.reports import settlement_csv
 from api.settings import Settings
 from domain.application import OrderLedger
+from domain.audit import ChainVerifier
+from domain.order import order_uuid
 from projections import queries, reconciliation
 from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
 from projections.setup import Projections, open_views
@@ -35,6 +37,8 @@ projections_cli = typer.Typer(help="Read models: rebuild, status.")
 cli.add_typer(projections_cli, name="projections")
 report_cli = typer.Typer(help="Finance reports.")
 cli.add_typer(report_cli, name="report")
+audit_cli = typer.Typer(help="Tamper evidence of the event store.")
+cli.add_typer(audit_cli, name="audit")
 
 
 @cli.callback()
@@ -259,6 +263,41 @@ def reconcile(
     typer.echo(" ".join(f"{k}={n}" for k, n in counts.items()), err=True)
     typer.echo(
         result.to_csv() if output == "csv" else json.dumps(result.as_dict()), nl=False
+    )
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    account: Annotated[str | None, typer.Option(help="only this account")] = None,
+    order: Annotated[
+        str | None, typer.Option(help="only this order (needs --account)")
+    ] = None,
+) -> None:
+    """Recompute every order's hash chain; exit 1 and name each broken order."""
+    if order is not None and account is None:
+        typer.echo("--order needs --account", err=True)
+        raise typer.Exit(2)
+    settings = Settings()
+    with database(settings) as url:
+        ledger = open_ledger(settings, url)
+        try:
+            verifier = ChainVerifier(ledger)
+            if order is not None and account is not None:
+                report = verifier.verify(aggregate_id=order_uuid(account, order))
+            else:
+                total = ledger.recorder.max_notification_id() or 0
+                with typer.progressbar(
+                    length=total, label="verifying", file=sys.stderr
+                ) as bar:
+                    report = verifier.verify(account=account, progress=bar.update)
+        finally:
+            ledger.close()
+    for broken in report.broken:
+        typer.echo(f"{broken.order_id}\tversion {broken.version}\t{broken.reason}")
+    if report.broken:
+        raise typer.Exit(1)
+    typer.echo(
+        f"all {report.orders_checked} orders verified ({report.events_checked} events)"
     )
 
 

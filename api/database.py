@@ -11,6 +11,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 import psycopg
@@ -115,13 +116,25 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
     """An OrderLedger on the PostgreSQL at ``url``, its tables created if missing."""
     ensure_schema(url, settings.db_schema)
     env = eventsourcing_env(url, settings)
-    return OrderLedger(
+    ledger = OrderLedger(
         env,
         authorization_ttl=settings.authorization_ttl,
         max_attempts=settings.max_attempts,
         max_concurrency=settings.db_workers,
         busy_timeout=settings.busy_timeout,
     )
+    install_append_only(url, settings.db_schema)
+    return ledger
+
+
+def install_append_only(url: str, schema: str) -> None:
+    """Triggers that refuse UPDATE, DELETE and TRUNCATE of stored events."""
+    text = resources.files("api").joinpath("sql/append_only.sql").read_text()
+    script = text.replace(":schema", sql.Identifier(schema).as_string())
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        # One installer at a time: CREATE OR REPLACE races on the catalog.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('ledger_append_only'))")
+        conn.execute(script)
 
 
 def ensure_schema(url: str, schema: str) -> None:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from api.schemas import dintero, native
+from domain.chain import payload
 from domain.draft import DraftOrder
 from domain.order import Order
 from domain.values import Balance, Item, Line
-
-# Event attributes shown as columns of the audit trail, not in its payload.
-_EVENT_METADATA = {
-    "originator_id",
-    "originator_version",
-    "originator_topic",
-    "timestamp",
-    "actor",
-    "request_id",
-    "idempotency_key",
-    "request_fingerprint",
-}
 
 
 def _balance(balance: Balance, refundable: int) -> dict[str, int]:
@@ -157,21 +142,6 @@ def draft_out(draft: DraftOrder) -> dintero.DraftOrderOut:
     )
 
 
-def jsonable(value: object) -> Any:  # noqa: ANN401 - any JSON value
-    """Event payload values as JSON: dataclasses as objects, decimals as strings."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def events_out(order_ref: str, events: list[Order.Event]) -> native.OrderEventsOut:
     return native.OrderEventsOut(
         order_id=order_ref,
@@ -183,11 +153,9 @@ def events_out(order_ref: str, events: list[Order.Event]) -> native.OrderEventsO
                 actor=event.actor,
                 request_id=event.request_id,
                 idempotency_key=event.idempotency_key,
-                payload={
-                    k: jsonable(v)
-                    for k, v in vars(event).items()
-                    if k not in _EVENT_METADATA
-                },
+                payload=payload(event),
+                hash=event.__dict__.get("hash"),
+                previous_hash=event.__dict__.get("previous_hash"),
             )
             for event in events
         ],

@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.chain import GENESIS, chain_hash
 from domain.context import RequestContext, current_request
 from domain.errors import IdempotencyConflictError
 
@@ -18,9 +19,11 @@ class AuditedAggregate(Aggregate):
     the request). It is rebuilt from the events on every read, so a retried
     request is recognised by the same read that checks the rules.
     Subclasses set ``self.requests = {}`` in their created-event initialiser.
+    Every event also carries ``hash`` and ``previous_hash`` (``domain.chain``).
     """
 
     requests: dict[str, tuple[str | None, int]]
+    last_hash: str  # the chain's head: the hash of the latest event
 
     class Event(Aggregate.Event):
         # The hash chain of SPEC §8 will join these request stamps.
@@ -38,7 +41,15 @@ class AuditedAggregate(Aggregate):
         )
 
         def mutate(self, aggregate: Any) -> Any:  # noqa: ANN401 - the library's signature
+            if "hash" not in self.__dict__:
+                # A new event joins the chain; a stored one keeps the hash it was
+                # written with, so verification can compare the two.
+                previous = getattr(aggregate, "last_hash", GENESIS)
+                object.__setattr__(self, "previous_hash", previous)
+                object.__setattr__(self, "hash", chain_hash(previous, self))
             result = super().mutate(aggregate)
+            if result is not None:
+                result.last_hash = self.__dict__["hash"]
             if self.idempotency_key is not None and result is not None:
                 result.requests[self.idempotency_key] = (
                     self.request_fingerprint,

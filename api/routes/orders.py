@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -11,6 +11,8 @@ from api.deps import LedgerDep, Reader
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.native import OrderEventsOut, OrderOut
 from api.views import events_out, order_out
+from domain.audit import ChainVerifier
+from domain.order import order_uuid
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES
@@ -44,3 +46,20 @@ def read_events(
     aid: str, order_id: str, ledger: LedgerDep, _: Reader
 ) -> OrderEventsOut:
     return events_out(order_id, ledger.order_events(aid, order_id))
+
+
+@router.get("/audit/verify", summary="Recompute the hash chains; report broken orders")
+def verify_audit(
+    aid: str,
+    ledger: LedgerDep,
+    _: Reader,
+    order_id: Annotated[str | None, Query(description="only this order")] = None,
+) -> dict[str, Any]:
+    """Orders and events checked, and the first broken event of each broken order."""
+    verifier = ChainVerifier(ledger)
+    if order_id is not None:
+        ledger.get_order(aid, order_id)  # 404 unless it is this account's
+        report = verifier.verify(aggregate_id=order_uuid(aid, order_id))
+    else:
+        report = verifier.verify(account=aid)
+    return report.as_dict()

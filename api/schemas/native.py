@@ -69,6 +69,8 @@ class EventOut(BaseModel):
     request_id: str
     idempotency_key: str | None
     payload: dict[str, Any]
+    hash: str | None = Field(description="SHA-256 chaining this event to the previous")
+    previous_hash: str | None
 
 
 class OrderEventsOut(BaseModel):

@@ -1,0 +1,71 @@
+"""The hash chain of an aggregate's events (SPEC §8).
+
+Each event's hash is SHA-256 over the previous event's hash and a canonical
+JSON encoding of the event: its type, version, time, actor, request id,
+idempotency key and payload. The first event of an aggregate chains from
+``GENESIS``. Changing, removing or reordering a stored event breaks the chain
+from that event on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+GENESIS: Final = "0" * 64
+# Attributes that are not the event's payload: its place, its stamps, its chain.
+ENVELOPE: Final = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "request_id",
+        "idempotency_key",
+        "request_fingerprint",
+        "hash",
+        "previous_hash",
+    }
+)
+
+
+def plain(value: object) -> Any:  # noqa: ANN401 - any JSON value
+    """JSON values: dataclasses as objects, decimals and ids as strings, times ISO."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def payload(event: object) -> dict[str, Any]:
+    return {k: plain(v) for k, v in vars(event).items() if k not in ENVELOPE}
+
+
+def canonical(event: Any) -> bytes:  # noqa: ANN401 - any aggregate event
+    content = {
+        "type": type(event).__qualname__,
+        "version": event.originator_version,
+        "time": event.timestamp.isoformat(),
+        "actor": event.actor,
+        "request_id": event.request_id,
+        "idempotency_key": event.idempotency_key,
+        "payload": payload(event),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+
+
+def chain_hash(previous: str, event: object) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + canonical(event)).hexdigest()

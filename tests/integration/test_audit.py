@@ -1,0 +1,89 @@
+"""Tamper evidence: the chain finds changed, deleted and swapped events.
+
+The database refuses UPDATE, DELETE and TRUNCATE of stored events.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from domain.audit import ChainVerifier
+from domain.chain import GENESIS, chain_hash
+from domain.order import order_uuid
+from domain.values import Allocation
+from tests.builders import item
+
+CHANGE_AMOUNT = (
+    "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'),"
+    " '\"amount\":700', '\"amount\":70'), 'UTF8')"
+    " WHERE originator_id = %s AND originator_version = %s"
+)
+DELETE = "DELETE FROM {table} WHERE originator_id = %s AND originator_version = %s"
+SWAP_4_AND_5 = (
+    "UPDATE {table} t SET state = o.state FROM {table} o"
+    " WHERE t.originator_id = o.originator_id AND t.originator_id = %s"
+    " AND t.originator_version + o.originator_version = 9"
+    " AND t.originator_version IN (4, 5)"
+)
+
+
+def paid(ledger, ref: str) -> None:
+    ledger.create_order("acct", ref, "EUR", [item(1, 1_000)])
+    ledger.authorize("acct", ref, "P", [Allocation(1, 1_000)])
+    ledger.capture("acct", ref, "P", [Allocation(1, 700)])
+    ledger.refund("acct", ref, "P", [Allocation(1, 100)])
+
+
+def statement(template: str, schema: str) -> sql.Composed:
+    table = sql.Identifier(schema, "ledger_events")
+    return sql.SQL(template).format(table=table)  # type: ignore[arg-type]
+
+
+def tamper(database_url: str, schema: str, template: str, *params: object) -> None:
+    """As the superuser, with the append-only triggers off."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(statement(template, schema), params)
+
+
+def test_every_event_chains_to_the_previous(pg_ledger):
+    paid(pg_ledger, "O1")
+    previous = GENESIS
+    for event in pg_ledger.order_events("acct", "O1"):
+        assert event.__dict__["previous_hash"] == previous
+        assert event.__dict__["hash"] == chain_hash(previous, event)
+        previous = event.__dict__["hash"]
+    report = ChainVerifier(pg_ledger).verify()
+    assert (report.orders_checked, report.events_checked, report.broken) == (1, 5, [])
+
+
+def test_changed_deleted_and_swapped_events_are_each_found(
+    pg_ledger, database_url, schema
+):
+    for ref in ("CHANGED", "DELETED", "SWAPPED", "INTACT"):
+        paid(pg_ledger, ref)
+    tamper(database_url, schema, CHANGE_AMOUNT, order_uuid("acct", "CHANGED"), 4)
+    tamper(database_url, schema, DELETE, order_uuid("acct", "DELETED"), 3)
+    tamper(database_url, schema, SWAP_4_AND_5, order_uuid("acct", "SWAPPED"))
+    report = ChainVerifier(pg_ledger).verify(account="acct")
+    broken = {(b.order_id, b.version): b.reason for b in report.broken}
+    assert set(broken) == {("CHANGED", 4), ("DELETED", 4), ("SWAPPED", 4)}
+    assert "content" in broken[("CHANGED", 4)]
+    assert "missing" in broken[("DELETED", 4)]
+    assert report.orders_checked == 4
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["UPDATE {table} SET topic = topic", "DELETE FROM {table}", "TRUNCATE {table}"],
+)
+def test_the_database_refuses_to_change_history(
+    pg_ledger, database_url, schema, template
+):
+    paid(pg_ledger, "O1")
+    refused = pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only")
+    with psycopg.connect(database_url, autocommit=True) as conn, refused:
+        conn.execute(statement(template, schema))
+    assert ChainVerifier(pg_ledger).verify().broken == []
