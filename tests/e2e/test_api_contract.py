@@ -278,3 +278,28 @@ class TestReads:
             == "ALPHANUMERIC_9"
         )
         assert writer.get("/docs").status_code == 200
+
+
+class TestAudit:
+    def test_verify_reports_every_order_and_the_events_show_their_hashes(
+        self, writer, finance
+    ):
+        order_id = paid(writer)
+        report = ok(finance.get(f"{NATIVE}/audit/verify"))
+        assert report["orders_checked"] >= 1
+        assert report["broken"] == []
+        one = ok(finance.get(f"{NATIVE}/audit/verify", params={"order_id": order_id}))
+        assert (one["orders_checked"], one["events_checked"]) == (1, 3)
+        events = ok(finance.get(f"{NATIVE}/orders/{order_id}/events"))["events"]
+        assert all(len(e["hash"]) == 64 for e in events)
+        assert [e["previous_hash"] for e in events[1:]] == [
+            e["hash"] for e in events[:-1]
+        ]
+
+    def test_another_accounts_order_is_404(self, api, writer):
+        order_id = paid(writer)
+        with api.client(api.other_writer) as other:
+            response = other.get(
+                "/v1/accounts/other/audit/verify", params={"order_id": order_id}
+            )
+        assert response.status_code == 404

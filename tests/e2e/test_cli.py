@@ -12,6 +12,9 @@ import pytest
 from psycopg import sql
 
 from api.keys import KeyStore, hash_key
+from domain.order import order_uuid
+from domain.values import Allocation
+from tests.builders import item
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
 
@@ -75,3 +78,24 @@ def test_a_bad_role_is_refused(env):
     result = ledger(env, "keys", "create", "--account", "acme", "--role", "root")
     assert result.returncode != 0
     assert "root" in result.stderr
+
+
+def test_audit_verify_from_the_shell(env, pg_ledger, database_url, schema):
+    pg_ledger.create_order("acme", "A1", "EUR", [item(1, 100)])
+    pg_ledger.authorize("acme", "A1", "P", [Allocation(1, 100)])
+    good = ledger(env, "audit", "verify")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("all 1 orders verified (3 events)")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(
+            sql.SQL(
+                "DELETE FROM {} WHERE originator_id = %s AND originator_version = 2"
+            ).format(sql.Identifier(schema, "ledger_events")),
+            (order_uuid("acme", "A1"),),
+        )
+    bad = ledger(env, "audit", "verify", "--account", "acme")
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("A1\tversion 3\t")
+    single = ledger(env, "audit", "verify", "--account", "acme", "--order", "A1")
+    assert single.returncode == 1
