@@ -9,7 +9,12 @@ from fastapi import FastAPI
 
 from api.database import database, open_ledger
 from api.keys import KeyStore
-from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.limits import RateLimiter
+from api.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from api.problems import install_problem_handlers
 from api.routes import dintero, finance, health, orders, riverty
 from api.settings import Settings
@@ -63,8 +68,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.risk_check = settings.risk_check()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(dintero.router)

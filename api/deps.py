@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import current_request_id
 from api.keys import KeyStore, Principal
+from api.limits import RateLimiter
 from domain.application import OrderLedger
 from domain.context import RequestContext
 from domain.risk import RiskCheck
@@ -52,6 +53,11 @@ def authenticated(
             401,
             "a valid API key is required" if key else "no API key was sent",
             headers={"WWW-Authenticate": "Bearer"},
+        )
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if wait := limiter.retry_after(principal.key_id):
+        raise HTTPException(
+            429, "too many requests for this key", headers={"Retry-After": str(wait)}
         )
     return principal
 

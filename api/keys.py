@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,15 +79,21 @@ class KeyStore:
         return key_id, key
 
     def authenticate(self, key: str) -> Principal | None:
+        """The live key's principal; the hash is compared in constant time."""
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "lk":  # noqa: PLR2004 - lk_<id>_<secret>
+            return None
         with self.pool.connection() as conn:
             row = conn.execute(
                 sql.SQL(
-                    "SELECT key_id, account, role FROM {} "
-                    "WHERE key_hash = %s AND revoked_at IS NULL"
+                    "SELECT key_hash, account, role FROM {} "
+                    "WHERE key_id = %s AND revoked_at IS NULL"
                 ).format(self.table),
-                (hash_key(key),),
+                (parts[1],),
             ).fetchone()
-        return Principal(row[0], row[1], Role(row[2])) if row else None
+        if row is None or not hmac.compare_digest(row[0], hash_key(key)):
+            return None
+        return Principal(parts[1], row[1], Role(row[2]))
 
     def revoke(self, key_or_id: str) -> bool:
         """Revoke by key id or by the key itself; False if no live key matched."""

@@ -42,6 +42,43 @@ class RequestIdMiddleware:
             _request_id.reset(token)
 
 
+SECURITY_HEADERS: Final = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+# The interactive docs load Swagger UI's scripts; everything else is JSON or CSV.
+_API_CSP: Final = (
+    b"content-security-policy",
+    b"default-src 'none'; frame-ancestors 'none'",
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers that keep browsers from sniffing, framing or caching answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope.get("path", "").startswith(("/docs", "/redoc"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                if not docs:
+                    headers.append(_API_CSP)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class BodyLimitMiddleware:
     """Answer 413 to a body over ``limit`` bytes, declared or streamed."""
 

@@ -174,7 +174,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
     detail = exc.detail if isinstance(exc.detail, str) else None
     if riverty.is_riverty(request):
-        return riverty.http_error(status, detail)
+        return riverty.http_error(status, detail, exc.headers)
     return problem(request, status, code, status.phrase, detail, headers=exc.headers)
 
 

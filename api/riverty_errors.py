@@ -166,11 +166,16 @@ def validation_error(errors: Iterable[tuple[str, str, str]]) -> JSONResponse:
     )
 
 
-def http_error(status: int, detail: str | None) -> JSONResponse:
+def http_error(
+    status: int, detail: str | None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     texts = {
         401: "Authorization has been denied for this request.",
         403: "This key may not write.",
         404: "Not found.",
+        429: "Too many requests; retry later.",
     }
     text = texts.get(status, detail or "Request failed.")
-    return respond(status, [message(f"{status}.000", text, None, detail or text)])
+    response = respond(status, [message(f"{status}.000", text, None, detail or text)])
+    response.headers.update(headers or {})
+    return response

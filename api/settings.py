@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
+    rate_limit: float = Field(default=100.0, gt=0, description="requests/s per key")
+    rate_burst: int = Field(default=200, ge=1, description="burst per key")
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )

@@ -1,0 +1,112 @@
+"""Rate limits, security headers, no customer data, and no way into another account."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from api.limits import RateLimiter
+from tests.e2e.conftest import ACCOUNT
+from tests.e2e.dintero import NATIVE, SHOP, chair, create_order, ok, operation
+from tests.e2e.riverty import API, authorize
+
+SAMPLE_BODIES = {
+    "draft_orders": {"order": {"currency": "NOK", "items": [chair(9, 1)]}},
+    "authorizations": {
+        "items": [{"line_id": 1, "amount": 1}],
+        "payment_details": {"payment_id": "X"},
+    },
+    "captures": {
+        "items": [{"line_id": 1, "amount": 1}],
+        "payment_details": {"payment_id": "X"},
+    },
+    "refund": {
+        "items": [{"line_id": 1, "amount": 1}],
+        "payment_details": {"payment_id": "X"},
+    },
+    "cancel": {},
+}
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(api, writer):
+    api.app.state.rate_limiter = RateLimiter(rate=0.5, burst=3)
+    statuses = [writer.get(f"{NATIVE}/orders/none").status_code for _ in range(5)]
+    assert statuses[:3] == [404, 404, 404]
+    limited = writer.get(f"{NATIVE}/orders/none")
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "too_many_requests"
+    assert int(limited.headers["retry-after"]) >= 1
+    riverty = writer.get(f"{API}/orders/none")
+    assert (riverty.status_code, riverty.json()[0]["code"]) == (429, "429.000")
+    with api.client(api.finance) as other_key:  # the limit is per key
+        assert other_key.get(f"{NATIVE}/orders/none").status_code == 404
+
+
+def test_security_headers_on_every_answer(writer):
+    for response in (writer.get("/health/live"), writer.get(f"{NATIVE}/orders/none")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "content-security-policy" not in writer.get("/docs").headers
+
+
+def test_a_malformed_key_is_401(api):
+    for key in ("lk_", "lk_abc", "nonsense", "lk_x_y_z" * 40):
+        with api.client(key) as client:
+            assert client.get(f"{NATIVE}/orders/x").status_code == 401
+
+
+def test_riverty_customer_data_is_not_stored(writer):
+    ok(authorize(writer, "PII-1"))
+    events = json.dumps(ok(writer.get(f"{NATIVE}/orders/PII-1/events")))
+    assert "Stored" not in events  # the customer's last name in the request
+    assert "firstName" not in events
+
+
+def test_no_route_reaches_another_accounts_data(api, writer):
+    """Walk every route with a foreign key: nothing of acme's is read or written."""
+    order_id = create_order(writer, [chair(1, 1000)])
+    ok(operation(writer, order_id, "authorizations", {1: 1000}))
+    ok(authorize(writer, "RIV-X"))
+    draft = ok(
+        writer.post(f"{SHOP}/draft_orders", json=SAMPLE_BODIES["draft_orders"]), 201
+    )
+    before = {
+        ref: ok(writer.get(f"{NATIVE}/orders/{ref}/events"))
+        for ref in (order_id, "RIV-X")
+    }
+    paths = ok(writer.get("/openapi.json"))["paths"]
+    values = {
+        "aid": ACCOUNT,
+        "order_id": order_id,
+        "orderNumber": "RIV-X",
+        "draft_id": draft["id"],
+    }
+    walked = 0
+    with api.client(api.other_writer) as foreign:
+        for template, methods in paths.items():
+            if "{" not in template:
+                continue
+            path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+            for method in methods:
+                body = SAMPLE_BODIES.get(template.rsplit("/", 1)[-1], {})
+                response = foreign.request(
+                    method.upper(), path, json=body if method != "get" else None
+                )
+                walked += 1
+                assert response.status_code in (400, 404, 422), (
+                    method,
+                    template,
+                    response.text,
+                )
+                assert order_id not in response.text or response.status_code != 200
+                if method == "get":
+                    assert response.status_code == 404, (template, response.text)
+    assert walked >= 15
+    after = {
+        ref: ok(writer.get(f"{NATIVE}/orders/{ref}/events"))
+        for ref in (order_id, "RIV-X")
+    }
+    assert after == before
+    assert ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))["order_id"] is None
