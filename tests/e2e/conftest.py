@@ -121,3 +121,8 @@ def writer(api: Api) -> Iterator[httpx.Client]:
 def finance(api: Api) -> Iterator[httpx.Client]:
     with api.client(api.finance) as client:
         yield client
+
+
+@pytest.fixture
+def fuzz_ledger(api: Api) -> object:
+    return api.app.state.ledger  # type: ignore[attr-defined]
