@@ -29,6 +29,7 @@ class _Chain:
     account: str | None = None
     version: int = 0
     head: str = GENESIS
+    hashed: bool = False  # seen an event that was stored with its hash
     broken: BrokenChain | None = None
 
 
@@ -110,7 +111,9 @@ class ChainVerifier:
             self._break(chain, stored.originator_version, reason)
             return
         chain.version = stored.originator_version
-        chain.head = event.__dict__["hash"]
+        stored_hash = event.__dict__.get("hash")
+        chain.hashed = chain.hashed or stored_hash is not None
+        chain.head = stored_hash or chain_hash(chain.head, event)
 
     @staticmethod
     def _faults(chain: _Chain, stored: StoredEvent, event: Any) -> Iterable[str]:  # noqa: ANN401
@@ -118,7 +121,10 @@ class ChainVerifier:
             yield f"expected version {chain.version + 1}: an event is missing"
         stored_hash = event.__dict__.get("hash")
         if stored_hash is None:
-            yield "the event carries no hash"
+            # Events written before hashing began are chained from GENESIS as
+            # read; only a hashed event may follow one, never the reverse.
+            if chain.hashed:
+                yield "the event carries no hash"
         elif event.__dict__.get("previous_hash") != chain.head:
             yield "does not chain to the previous event"
         elif chain_hash(chain.head, event) != stored_hash:

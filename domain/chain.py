@@ -3,8 +3,13 @@
 Each event's hash is SHA-256 over the previous event's hash and a canonical
 JSON encoding of the event: its type, version, time, actor, request id,
 idempotency key and payload. The first event of an aggregate chains from
-``GENESIS``. Changing, removing or reordering a stored event breaks the chain
-from that event on.
+``GENESIS`` (64 zeros). Changing, removing or reordering a stored event
+breaks the chain from that event on.
+
+Events stored before hashing began carry no hash: reading them (the
+aggregate's ``mutate``, the verifier) chains them from ``GENESIS`` as they are,
+so the events written after them chain on; a missing hash after a hashed
+event is reported as tampering.
 """
 
 from __future__ import annotations

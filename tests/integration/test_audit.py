@@ -87,3 +87,22 @@ def test_the_database_refuses_to_change_history(
     with psycopg.connect(database_url, autocommit=True) as conn, refused:
         conn.execute(statement(template, schema))
     assert ChainVerifier(pg_ledger).verify().broken == []
+
+
+def test_events_from_before_hashing_chain_from_genesis(pg_ledger, database_url, schema):
+    paid(pg_ledger, "LEGACY")
+    strip = (
+        "UPDATE {table} SET state = convert_to(("
+        "convert_from(state, 'UTF8')::jsonb - 'hash' - 'previous_hash')::text, 'UTF8')"
+        " WHERE originator_id = %s AND originator_version <= 2"
+    )
+    tamper(database_url, schema, strip, order_uuid("acct", "LEGACY"))
+    assert ChainVerifier(pg_ledger).verify().broken == []  # legacy prefix, hashed rest
+    tamper(
+        database_url,
+        schema,
+        strip.replace("<= 2", "= 4"),
+        order_uuid("acct", "LEGACY"),
+    )
+    [broken] = ChainVerifier(pg_ledger).verify().broken
+    assert (broken.version, broken.reason) == (4, "the event carries no hash")
