@@ -15,6 +15,17 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
+def with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send``, adding ``extra`` headers to the response's start."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return sending
+
+
 class RequestIdMiddleware:
     """Take ``X-Request-Id`` when it is sane, else make one; echo it back."""
 
@@ -29,15 +40,12 @@ class RequestIdMiddleware:
         request_id = given if _SAFE_ID.match(given) else uuid4().hex
         token = _request_id.set(request_id)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(
+                scope,
+                receive,
+                with_headers(send, [(b"x-request-id", request_id.encode())]),
+            )
         finally:
             _request_id.reset(token)
 
@@ -66,17 +74,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         docs = scope.get("path", "").startswith(("/docs", "/redoc"))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
-                if not docs:
-                    headers.append(_API_CSP)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        headers = [*SECURITY_HEADERS, *([] if docs else [_API_CSP])]
+        await self.app(scope, receive, with_headers(send, headers))
 
 
 class BodyLimitMiddleware:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -27,7 +28,6 @@ from api.schemas.dintero import (
 )
 from api.views import dintero_order_out, draft_out
 from domain.commands import CommandResult
-from domain.context import RequestContext
 from domain.rules import Movement
 from domain.values import Allocation, Item, TaxLine
 
@@ -35,8 +35,6 @@ _DRAFT_EXAMPLES = {
     "create": Example(summary="Create order", value=CREATE_DRAFT_EXAMPLE),
     "update": Example(summary="Reverse an item, add one", value=UPDATE_DRAFT_EXAMPLE),
 }
-_EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
-
 router = APIRouter(
     prefix="/v1/accounts/{aid}/shopping", tags=["Dintero"], responses=PROBLEM_RESPONSES
 )
@@ -93,62 +91,46 @@ def complete_draft(
     return _order_at(ledger, aid, ledger.complete_draft(aid, draft_id, context))
 
 
-def _operation(
-    movement: Movement,
-    aid: str,
-    order_id: str,
-    body: PaymentOperationIn,
-    ledger: LedgerDep,
-    context: RequestContext,
-) -> DinteroOrderOut:
-    result = ledger.move(
-        movement,
-        aid,
-        order_id,
-        body.payment_details.payment_id,
-        _allocations(body.items),
-        success=body.success,
-        context=context,
-    )
-    return _order_at(ledger, aid, result)
-
-
 def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrderOut:
     """The order as this command left it: a retry gets the very same answer."""
     return dintero_order_out(ledger.get_order(aid, result.ref, version=result.version))
 
 
-@router.post("/orders/{order_id}/authorizations", summary="Authorize order lines")
-def authorize(
-    aid: str,
-    order_id: str,
-    ledger: LedgerDep,
-    context: WriteContext,
-    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
-) -> DinteroOrderOut:
-    return _operation(Movement.AUTHORIZE, aid, order_id, body, ledger, context)
+_EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
 
 
-@router.post("/orders/{order_id}/captures", summary="Capture authorized order lines")
-def capture(
-    aid: str,
-    order_id: str,
-    ledger: LedgerDep,
-    context: WriteContext,
-    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
-) -> DinteroOrderOut:
-    return _operation(Movement.CAPTURE, aid, order_id, body, ledger, context)
+def _payment_operation(movement: Movement) -> Callable[..., DinteroOrderOut]:
+    """The endpoint of one per-line payment operation (seed 000's body)."""
+
+    def operation(
+        aid: str,
+        order_id: str,
+        ledger: LedgerDep,
+        context: WriteContext,
+        body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
+    ) -> DinteroOrderOut:
+        result = ledger.move(
+            movement,
+            aid,
+            order_id,
+            body.payment_details.payment_id,
+            _allocations(body.items),
+            success=body.success,
+            context=context,
+        )
+        return _order_at(ledger, aid, result)
+
+    return operation
 
 
-@router.post("/orders/{order_id}/refund", summary="Refund captured order lines")
-def refund(
-    aid: str,
-    order_id: str,
-    ledger: LedgerDep,
-    context: WriteContext,
-    body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
-) -> DinteroOrderOut:
-    return _operation(Movement.REFUND, aid, order_id, body, ledger, context)
+for _movement, _path, _summary in (
+    (Movement.AUTHORIZE, "authorizations", "Authorize order lines"),
+    (Movement.CAPTURE, "captures", "Capture authorized order lines"),
+    (Movement.REFUND, "refund", "Refund captured order lines"),
+):
+    router.post(f"/orders/{{order_id}}/{_path}", summary=_summary, name=str(_movement))(
+        _payment_operation(_movement)
+    )
 
 
 @router.post(

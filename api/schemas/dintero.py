@@ -19,6 +19,7 @@ from api.examples import (
     CREATE_DRAFT_EXAMPLE,
     UPDATE_DRAFT_EXAMPLE,
 )
+from api.schemas.native import BalanceOut
 
 
 class _Body(BaseModel):
@@ -136,23 +137,12 @@ class DraftOrderOut(BaseModel):
     created_at: str
 
 
-class OrderItemOut(DraftItemOut):
-    authorized: int
-    captured: int
-    refunded: int
-    released: int
-    outstanding_authorized: int
-    refundable: int
+class OrderItemOut(DraftItemOut, BalanceOut):
+    pass
 
 
-class TransactionOut(BaseModel):
+class TransactionOut(BalanceOut):
     payment_id: str
-    authorized: int
-    captured: int
-    refunded: int
-    released: int
-    outstanding_authorized: int
-    refundable: int
     expires_at: str | None
 
 

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import psycopg
-import pytest
 from psycopg import sql
 
 from api.keys import KeyStore, hash_key
 from domain.order import order_uuid
 from domain.values import Allocation
 from tests.builders import item
-
-LEDGER = str(Path(sys.executable).with_name("ledger"))
-
-
-@pytest.fixture
-def env(database_url: str, schema: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
-
-
-def ledger(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [LEDGER, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.e2e.conftest import ledger
 
 
 def test_keys_create_prints_the_key_and_nothing_else(env, database_url, schema):
