@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.database import database, open_ledger
 from api.keys import KeyStore
 from api.limits import RateLimiter
+from api.metrics import LedgerMetrics, MetricsMiddleware, app_gauges
 from api.middleware import (
     BodyLimitMiddleware,
     RequestIdMiddleware,
@@ -47,6 +48,7 @@ def create_app(
             app.state.ledger = ledger or stack.enter_context(
                 closing(open_ledger(settings, url))
             )
+            app.state.ledger.on_command = metrics.observe_command
             app.state.keys = keys or stack.enter_context(
                 closing(KeyStore(url, settings.db_schema))
             )
@@ -67,12 +69,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    metrics = LedgerMetrics()
+    metrics.watch(lambda: app_gauges(app.state))
+    app.state.metrics = metrics
     app.state.risk_check = settings.risk_check()
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(health.router)
     app.include_router(dintero.router)
     app.include_router(riverty.router)

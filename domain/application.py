@@ -26,6 +26,7 @@ from domain.errors import (
     ConcurrentModificationError,
     DraftNotFoundError,
     LedgerBusyError,
+    LedgerError,
     OrderExistsError,
     OrderNotFoundError,
     VersionNotFoundError,
@@ -38,6 +39,8 @@ from domain.transcodings import register_value_transcodings
 from domain.values import Allocation, Item, RiskDecision
 
 Clock = Callable[[], datetime]
+# (command, "ok" | "replayed" | the rejection's code, events appended)
+CommandObserver = Callable[[str, str, int], None]
 NO_CONTEXT = RequestContext()
 # A step either answers at once (a replay) or names what to save and the answer.
 Step = Callable[
@@ -58,8 +61,10 @@ class OrderLedger(Application[UUID]):
         max_attempts: int = 10,
         max_concurrency: int | None = None,
         busy_timeout: float = 1.0,
+        on_command: CommandObserver | None = None,
     ) -> None:
         super().__init__(env)
+        self.on_command = on_command
         self.clock = clock
         self.authorization_ttl = authorization_ttl
         self.max_attempts = max_attempts
@@ -469,18 +474,29 @@ class OrderLedger(Application[UUID]):
         fresh state, up to ``max_attempts`` times.
         """
         request_hash = fingerprint(command, args)
-        with self._slot(), acting(context.with_fingerprint(request_hash)) as ctx:
-            for _ in range(self.max_attempts):
-                outcome = step(ctx)
-                if isinstance(outcome, CommandResult):
-                    return outcome
-                aggregates, result = outcome
-                try:
-                    self.save(*aggregates)
-                except IntegrityError:
-                    continue
-                return result
-        raise ConcurrentModificationError(ref, self.max_attempts)
+        try:
+            with self._slot(), acting(context.with_fingerprint(request_hash)) as ctx:
+                for _ in range(self.max_attempts):
+                    outcome = step(ctx)
+                    if isinstance(outcome, CommandResult):
+                        self._observe(command, "replayed", 0)
+                        return outcome
+                    aggregates, result = outcome
+                    appended = sum(len(a.pending_events) for a in aggregates)
+                    try:
+                        self.save(*aggregates)
+                    except IntegrityError:
+                        continue
+                    self._observe(command, "ok", appended)
+                    return result
+            raise ConcurrentModificationError(ref, self.max_attempts)
+        except LedgerError as error:
+            self._observe(command, error.code, 0)
+            raise
+
+    def _observe(self, command: str, outcome: str, events: int) -> None:
+        if self.on_command is not None:
+            self.on_command(command, outcome, events)
 
     def _find(self, account: str, order_ref: str) -> Order | None:
         try:

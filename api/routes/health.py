@@ -6,12 +6,20 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.problems import problem
 
 router = APIRouter(tags=["Health"])
 log = logging.getLogger(__name__)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
+def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus text format."""
+    return PlainTextResponse(
+        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
+    )
 
 
 @router.get("/health/live")
