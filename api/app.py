@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.database import database, open_ledger
 from api.keys import KeyStore
 from api.limits import RateLimiter
+from api.logs import configure_logging
 from api.metrics import LedgerMetrics, MetricsMiddleware, app_gauges
 from api.middleware import (
     BodyLimitMiddleware,
@@ -85,3 +86,9 @@ def create_app(
     app.include_router(finance.router)
     app.include_router(orders.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``ledger serve`` worker, configured from the environment."""
+    configure_logging()
+    return create_app(Settings())

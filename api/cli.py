@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,7 +17,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.app import create_app
 from api.database import database, ensure_schema, open_ledger
 from api.keys import KeyStore, Role
 from api.logs import configure_logging
@@ -67,8 +67,15 @@ def serve(
     projections: Annotated[  # noqa: FBT002
         bool, typer.Option(help="follow the read models in this process")
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes (default: the CPU count)")
+    ] = os.cpu_count() or 1,
 ) -> None:
-    """Run the HTTP API (and, unless --no-projections, the read models)."""
+    """Run the HTTP API (and, unless --no-projections, the read models).
+
+    SIGTERM stops taking requests, lets those in flight finish (30 s at most)
+    and stops the read models at a committed position.
+    """
     configure_logging()
     settings = Settings().model_copy(update={"run_projections": projections})
     where = (
@@ -80,8 +87,22 @@ def serve(
         settings = settings.model_copy(update={"database_url": url})
         if demo:
             _print_demo_keys(settings, f"http://{host}:{port}")
-        typer.echo(f"serving on http://{host}:{port}  (docs: /docs)", err=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        typer.echo(
+            f"serving on http://{host}:{port} with {workers} worker(s)  (docs: /docs)",
+            err=True,
+        )
+        # Workers build their app from the environment: hand them this database.
+        os.environ["DATABASE_URL"] = url
+        os.environ["LEDGER_RUN_PROJECTIONS"] = str(projections).lower()
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            timeout_graceful_shutdown=30,
+        )
 
 
 def _print_demo_keys(settings: Settings, url: str) -> None:

@@ -37,7 +37,7 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603
-                [LEDGER, "serve", "--port", str(self.port)],
+                [LEDGER, "serve", "--port", str(self.port), "--workers", "1"],
                 env=self.env,
                 stdout=out,
                 stderr=out,

@@ -69,3 +69,29 @@ def test_live_and_ready(server: str) -> None:
 def test_openapi_lists_the_health_endpoints(server: str) -> None:
     paths = httpx.get(f"{server}/openapi.json").json()["paths"]
     assert {"/health/live", "/health/ready"} <= set(paths)
+
+
+def test_two_workers_serve_and_stop_on_sigterm(
+    database_url: str, schema: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+    ledger = Path(sys.executable).with_name("ledger")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [str(ledger), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_live(base, process, log)
+        assert all(
+            httpx.get(f"{base}/health/ready").status_code == 200 for _ in range(10)
+        )
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) == 0, log.read_text()
+    assert "with 2 worker(s)" in log.read_text()
