@@ -20,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from api.settings import Settings
 from domain.application import OrderLedger
+from projections.startup import schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +115,16 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
 
 def open_ledger(settings: Settings, url: str) -> OrderLedger:
     """An OrderLedger on the PostgreSQL at ``url``, its tables created if missing."""
-    ensure_schema(url, settings.db_schema)
-    env = eventsourcing_env(url, settings)
-    ledger = OrderLedger(
-        env,
-        authorization_ttl=settings.authorization_ttl,
-        max_attempts=settings.max_attempts,
-        max_concurrency=settings.db_workers,
-        busy_timeout=settings.busy_timeout,
-    )
-    install_append_only(url, settings.db_schema)
+    with schema_lock(url):
+        ensure_schema(url, settings.db_schema)
+        ledger = OrderLedger(
+            eventsourcing_env(url, settings),
+            authorization_ttl=settings.authorization_ttl,
+            max_attempts=settings.max_attempts,
+            max_concurrency=settings.db_workers,
+            busy_timeout=settings.busy_timeout,
+        )
+        install_append_only(url, settings.db_schema)
     return ledger
 
 
@@ -132,8 +133,6 @@ def install_append_only(url: str, schema: str) -> None:
     text = resources.files("api").joinpath("sql/append_only.sql").read_text()
     script = text.replace(":schema", sql.Identifier(schema).as_string())
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        # One installer at a time: CREATE OR REPLACE races on the catalog.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('ledger_append_only'))")
         conn.execute(script)
 
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from projections.startup import schema_lock
+
 
 class Role(StrEnum):
     WRITER = "writer"  # a payment integration
@@ -47,7 +49,7 @@ class KeyStore:
             open=True,
             kwargs={"autocommit": True},
         )
-        with self.pool.connection() as conn:
+        with schema_lock(url), self.pool.connection() as conn:
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} ("

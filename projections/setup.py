@@ -13,6 +13,7 @@ from psycopg.rows import DictRow
 
 from domain.application import OrderLedger
 from projections.runner import Lag, ProjectionRunner
+from projections.startup import schema_lock
 from projections.views import VIEWS, ReadModelView
 
 
@@ -32,8 +33,9 @@ def open_views(
         connect_timeout=5,
     )
     views = [VIEWS[name](datastore) for name in names or list(VIEWS)]
-    for view in views:
-        view.create_table()
+    with schema_lock(url):
+        for view in views:
+            view.create_table()
     return views
 
 
