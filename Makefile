@@ -32,6 +32,7 @@ test-e2e: install
 bench: install
 	$(BIN)/python -m tests.bench.bench_commands
 	$(BIN)/python -m tests.bench.bench_projections
+	$(BIN)/python -m tests.bench.bench_reads
 
 lint: install
 	$(BIN)/ruff check .
