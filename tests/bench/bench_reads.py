@@ -44,7 +44,8 @@ def main() -> None:
             samples.append(time.perf_counter() - start)
         p50, p99 = percentiles(samples)
         print(
-            f"read of the order: p50 {p50:.2f} ms  p99 {p99:.2f} ms (target p99 ≤ 10 ms)"
+            f"read of the order: p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+            " (target p99 ≤ 10 ms)"
         )
 
         projections = Projections(ledger, open_views(url, "bench"))
@@ -53,10 +54,13 @@ def main() -> None:
             curs.execute(
                 sql.SQL(
                     "INSERT INTO {}.journal SELECT 'bench', 'O' || (g %% 50000), 1,"
-                    " 'P' || (g %% 97), (ARRAY['authorization','capture','refund','release'])"
-                    "[1 + g %% 4], 100 + g %% 900, 'EUR',"
-                    " timestamptz '2026-01-01' + (g %% 300) * interval '1 day' + (g %% 86400)"
-                    " * interval '1 second', gen_random_uuid(), 1, g, NULL, NULL, 0"
+                    " 'P' || (g %% 97),"
+                    " (ARRAY['authorization','capture','refund','release'])"
+                    "[1 + g %% 4],"
+                    " 100 + g %% 900, 'EUR', timestamptz '2026-01-01'"
+                    " + (g %% 300) * interval '1 day'"
+                    " + (g %% 86400) * interval '1 second',"
+                    " gen_random_uuid(), 1, g, NULL, NULL, 0"
                     " FROM generate_series(1, %s) g"
                 ).format(sql.Identifier("bench")),
                 (JOURNAL_ROWS,),
@@ -69,7 +73,8 @@ def main() -> None:
             )
         seconds = time.perf_counter() - start
         print(
-            f"settlement report over {JOURNAL_ROWS:,} rows: {seconds:.2f} s, {len(rows)} rows (target ≤ 5 s)"
+            f"settlement report over {JOURNAL_ROWS:,} rows: {seconds:.2f} s,"
+            f" {len(rows)} rows (target ≤ 5 s)"
         )
         projections.close()
         ledger.close()
