@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_commands
 	$(BIN)/python -m tests.bench.bench_projections
 	$(BIN)/python -m tests.bench.bench_reads
+	$(BIN)/python -m tests.bench.bench_http
 
 lint: install
 	$(BIN)/ruff check .
