@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from fastapi import APIRouter
 
 from api import riverty_translate as t
@@ -9,6 +12,7 @@ from api.deps import Caller, CallerContext, LedgerDep, RiskDep
 from api.schemas import riverty as r
 from domain.commands import CommandResult
 from domain.errors import CurrencyMismatchError
+from domain.money import to_major
 from domain.order import Order
 from domain.rules import check_totals
 from domain.values import RiskOutcome
@@ -24,6 +28,26 @@ ERRORS = {
     )
 }
 router = APIRouter(prefix="/api/v3", tags=["Riverty"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Amounts:
+    currency: str
+    captured: Decimal
+    authorized: Decimal  # authorized and not released
+    remaining: Decimal  # still capturable
+
+
+def _amounts_after(ledger: LedgerDep, account: str, result: CommandResult) -> _Amounts:
+    """The order's totals in major units as this command left them."""
+    after = ledger.get_order(account, result.ref, version=result.version)
+    totals = after.totals()
+    return _Amounts(
+        after.currency,
+        t.major(after, totals.captured),
+        t.major(after, totals.authorized - totals.released),
+        t.major(after, totals.outstanding_authorized),
+    )
 
 
 def _event(ledger: LedgerDep, account: str, result: CommandResult) -> Order.Event:
@@ -133,12 +157,11 @@ def capture(
     )
     event = _event(ledger, account, result)
     assert isinstance(event, Order.Captured)  # noqa: S101
-    after = ledger.get_order(account, orderNumber, version=result.version)
-    totals = after.totals()
+    after = _amounts_after(ledger, account, result)
     return r.CaptureOut(
-        capturedAmount=t.major(after, sum(a.amount for a in event.items)),
-        authorizedAmount=t.major(after, totals.authorized - totals.released),
-        remainingAuthorizedAmount=t.major(after, totals.outstanding_authorized),
+        capturedAmount=to_major(sum(a.amount for a in event.items), after.currency),
+        authorizedAmount=after.authorized,
+        remainingAuthorizedAmount=after.remaining,
         captureNumber=event.reference or "",
     )
 
@@ -164,11 +187,10 @@ def refund(
     )
     event = _event(ledger, account, result)
     assert isinstance(event, Order.Refunded)  # noqa: S101
-    after = ledger.get_order(account, orderNumber, version=result.version)
-    totals = after.totals()
+    after = _amounts_after(ledger, account, result)
     return r.RefundOut(
-        totalCapturedAmount=t.major(after, totals.captured),
-        totalAuthorizedAmount=t.major(after, totals.authorized - totals.released),
+        totalCapturedAmount=after.captured,
+        totalAuthorizedAmount=after.authorized,
         refundNumbers=[event.reference or ""],
     )
 
@@ -195,11 +217,9 @@ def void(
         reason="void",
         context=context,
     )
-    after = ledger.get_order(account, orderNumber, version=result.version)
-    totals = after.totals()
+    after = _amounts_after(ledger, account, result)
     return r.VoidOut(
-        totalCapturedAmount=t.major(after, totals.captured),
-        totalAuthorizedAmount=t.major(after, totals.authorized - totals.released),
+        totalCapturedAmount=after.captured, totalAuthorizedAmount=after.authorized
     )
 
 
