@@ -369,7 +369,7 @@ class OrderLedger(Application[UUID]):
             else:
                 order.add_items(draft.items, draft.currency)
             draft.complete(order_ref, order.version)
-            return [order, draft], CommandResult(order_ref, order.version)
+            return [order, draft], CommandResult(order_ref, order.version, order=order)
 
         return self._execute(
             draft_ref, context, "complete_draft", {"draft": draft_ref}, step
@@ -421,6 +421,21 @@ class OrderLedger(Application[UUID]):
             raise OrderNotFoundError(account, order_ref)
         return events
 
+    def result_order(self, account: str, result: CommandResult) -> Order:
+        """The order as a command left it: from the result, or read at its version."""
+        if isinstance(result.order, Order) and result.order.version == result.version:
+            return result.order
+        return self.get_order(account, result.ref, version=result.version)
+
+    def event_at(self, account: str, order_ref: str, version: int) -> Order.Event:
+        """One event of an order, by version."""
+        with self._slot():
+            events = self.events.get(
+                order_uuid(account, order_ref), gt=version - 1, lte=version
+            )
+            [event] = [cast("Order.Event", e) for e in events]
+        return event
+
     def _stored_events(self, order_id: UUID) -> list[Order.Event]:
         return [cast("Order.Event", e) for e in self.events.get(order_id)]
 
@@ -456,7 +471,9 @@ class OrderLedger(Application[UUID]):
             elif act is not None:
                 outcome = act(order)
             risk = outcome if isinstance(outcome, RiskDecision) else None
-            return [order], CommandResult(order_ref, order.version, risk=risk)
+            return [order], CommandResult(
+                order_ref, order.version, risk=risk, order=order
+            )
 
         return self._execute(order_ref, context, command, args, step)
 

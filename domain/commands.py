@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -30,12 +30,17 @@ class MoneyOptions(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class CommandResult:
-    """The id a command wrote to (order or draft) and the version it left."""
+    """The id a command wrote to (order or draft) and the version it left.
+
+    ``order`` is the order as the command left it, when the command wrote it
+    (not on a replay), so an answer needs no second read.
+    """
 
     ref: str
     version: int
     replayed: bool = False
     risk: RiskDecision | None = None
+    order: Any = field(default=None, compare=False, repr=False)
 
 
 def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:

@@ -102,6 +102,13 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def day_end(day: date) -> datetime:
+    """The start of the next day (the end of time for the last date there is)."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return day_start(day + timedelta(days=1))
+
+
 def settlement(
     curs: Cursor[DictRow],
     schema: str,
@@ -131,7 +138,7 @@ def settlement(
         {
             "account": account,
             "start": day_start(first),
-            "end": day_start(last + timedelta(days=1)),
+            "end": day_end(last),
             "as_of": as_of,
         },
     )
@@ -169,7 +176,7 @@ def movements(
         {
             "account": account,
             "start": day_start(first),
-            "end": day_start(last + timedelta(days=1)),
+            "end": day_end(last),
         },
     )
     return [dict(row) for row in curs.fetchall()]

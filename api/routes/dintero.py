@@ -93,7 +93,7 @@ def complete_draft(
 
 def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrderOut:
     """The order as this command left it: a retry gets the very same answer."""
-    return dintero_order_out(ledger.get_order(aid, result.ref, version=result.version))
+    return dintero_order_out(ledger.result_order(aid, result))
 
 
 _EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}

@@ -53,7 +53,8 @@ def list_orders(
     updated_from: datetime | None = None,
     updated_to: datetime | None = None,
     authorized_older_than_days: Annotated[
-        int | None, Query(ge=0, description="outstanding authorization older than")
+        int | None,
+        Query(ge=0, le=36_500, description="outstanding authorization older than"),
     ] = None,
     expiring_before: Annotated[
         datetime | None, Query(description="outstanding authorization expiring before")

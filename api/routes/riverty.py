@@ -40,7 +40,7 @@ class _Amounts:
 
 def _amounts_after(ledger: LedgerDep, account: str, result: CommandResult) -> _Amounts:
     """The order's totals in major units as this command left them."""
-    after = ledger.get_order(account, result.ref, version=result.version)
+    after = ledger.result_order(account, result)
     totals = after.totals()
     return _Amounts(
         after.currency,
@@ -52,7 +52,7 @@ def _amounts_after(ledger: LedgerDep, account: str, result: CommandResult) -> _A
 
 def _event(ledger: LedgerDep, account: str, result: CommandResult) -> Order.Event:
     """The event a command ended with: a retry reads the very same one."""
-    return ledger.order_events(account, result.ref)[result.version - 1]
+    return ledger.event_at(account, result.ref, result.version)
 
 
 @router.post("/checkout/authorize", summary="Create and authorize an order")
@@ -69,7 +69,7 @@ def authorize(
     result = ledger.authorize_order(
         account, order.number, order.currency, items, declared, payment, context
     )
-    authorized = ledger.get_order(account, result.ref, version=result.version)
+    authorized = ledger.result_order(account, result)
     return r.AuthorizeOut(
         outcome="Accepted",
         reservationId=payment,
@@ -111,7 +111,7 @@ def update_order(
         r.ResponseMessage(type=kind, code="RiskCheck", message=text)
         for text in event.risk_messages
     ]
-    updated = ledger.get_order(account, orderNumber, version=result.version)
+    updated = ledger.result_order(account, result)
     payment = t.reservation_id(account, orderNumber)
     return r.UpdateOrderOut(
         outcome=outcome,

@@ -195,3 +195,20 @@ class TestReconciliation:
         response = finance.post(f"{NATIVE}/reconciliation", content=body)
         assert response.status_code == 400
         assert "line 2" in response.json()["detail"]
+
+
+def test_extreme_dates_and_ages_are_answered_not_crashed(finance):
+    huge = finance.get(
+        f"{NATIVE}/orders", params={"authorized_older_than_days": 739_943}
+    )
+    assert huge.status_code == 422
+    last_day = {"from": "9999-12-31", "to": "9999-12-31"}
+    assert (
+        ok(finance.get(f"{NATIVE}/reports/settlement", params=last_day))["rows"] == []
+    )
+    body = (
+        "date,order_id,payment_id,kind,amount,currency,reference\n"
+        "9999-12-31,O,P,capture,1,NOK,x\n"
+    )
+    result = ok(finance.post(f"{NATIVE}/reconciliation", content=body))
+    assert len(result["missing_in_ledger"]) == 1
