@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
+import psycopg
+from eventsourcing.persistence import DataError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -178,6 +180,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, status, code, status.phrase, detail, headers=exc.headers)
 
 
+async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
+    """Input the database cannot hold (a NUL byte, a number out of range)."""
+    log.warning("input refused by the database: %s", exc)
+    if riverty.is_riverty(request):
+        return riverty.validation_error([("", "invalid", "value not accepted")])
+    return problem(
+        request, 422, "invalid_input", "Input not accepted", "a value cannot be stored"
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return problem(request, 500, "internal_error", "Internal error")
@@ -187,4 +199,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(e.LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _bad_data)
+    app.add_exception_handler(psycopg.DataError, _bad_data)
     app.add_exception_handler(Exception, _unexpected)

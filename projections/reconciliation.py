@@ -66,9 +66,18 @@ class Reconciliation:
 
 
 def parse(text: str) -> Iterator[SettlementRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != COLUMNS:
-        raise SettlementFileError(1, f"the header must be {','.join(COLUMNS)}")
+    """The file's rows; a SettlementFileError names the first bad line."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = tuple(reader.fieldnames or ())
+        if header != COLUMNS:
+            raise SettlementFileError(1, f"the header must be {','.join(COLUMNS)}")
+        yield from _rows(reader)
+    except csv.Error as error:
+        raise SettlementFileError(reader.line_num, f"not CSV: {error}") from None
+
+
+def _rows(reader: csv.DictReader[str]) -> Iterator[SettlementRow]:
     for number, raw in enumerate(reader, start=2):
         try:
             amount = int(raw["amount"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Reader
 from api.problems import PROBLEM_RESPONSES
 from api.reports import settlement_csv
+from domain.values import OrderStatus
 from projections import queries, reconciliation
 from projections.setup import Projections
 
@@ -45,9 +46,11 @@ def list_orders(
     aid: str,
     request: Request,
     _: Reader,
-    status: str | None = None,
-    currency: str | None = None,
-    payment_id: str | None = None,
+    status: OrderStatus | None = None,
+    currency: Literal["EUR", "NOK", "SEK", "DKK", "CHF"] | None = None,
+    payment_id: Annotated[
+        str | None, Query(max_length=100, pattern=r"^[^\x00]*$")
+    ] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     updated_from: datetime | None = None,
@@ -69,7 +72,7 @@ def list_orders(
         else None
     )
     filters = queries.OrderFilters(
-        status=status,
+        status=str(status) if status else None,
         currency=currency,
         payment_id=payment_id,
         created_from=_aware(created_from, "created_from"),

@@ -212,3 +212,9 @@ def test_extreme_dates_and_ages_are_answered_not_crashed(finance):
     )
     result = ok(finance.post(f"{NATIVE}/reconciliation", content=body))
     assert len(result["missing_in_ledger"]) == 1
+
+
+def test_control_characters_in_filters_are_refused(finance):
+    for params in ({"status": "\x00"}, {"payment_id": "a\x00b"}, {"currency": "XXX"}):
+        response = finance.get(f"{NATIVE}/orders", params=params)
+        assert response.status_code == 422, response.text

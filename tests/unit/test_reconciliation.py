@@ -63,3 +63,9 @@ def test_pairs_by_reference_then_by_amount_then_reports_mismatches():
     ]
     assert [m["order_id"] for m in result.missing_in_ledger] == ["D"]
     assert [m["order_id"] for m in result.missing_in_file] == ["E"]
+
+
+@pytest.mark.parametrize("text", ["\r0", 'date,"x\n', "\x00"])
+def test_text_that_is_not_csv_is_a_file_error(text):
+    with pytest.raises(SettlementFileError):
+        list(parse(text))
