@@ -8,7 +8,9 @@ so a retried request is recognised by the same read that checks the rules.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -42,6 +44,7 @@ Clock = Callable[[], datetime]
 # (command, "ok" | "replayed" | the rejection's code, events appended)
 CommandObserver = Callable[[str, str, int], None]
 NO_CONTEXT = RequestContext()
+RETRY_JITTER_SECONDS = 0.002
 # A step either answers at once (a replay) or names what to save and the answer.
 Step = Callable[
     [RequestContext], "CommandResult | tuple[list[AuditedAggregate], CommandResult]"
@@ -493,7 +496,10 @@ class OrderLedger(Application[UUID]):
         request_hash = fingerprint(command, args)
         try:
             with self._slot(), acting(context.with_fingerprint(request_hash)) as ctx:
-                for _ in range(self.max_attempts):
+                for attempt in range(self.max_attempts):
+                    if attempt:
+                        # Jitter, so writers that collided do not collide again.
+                        time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))  # noqa: S311
                     outcome = step(ctx)
                     if isinstance(outcome, CommandResult):
                         self._observe(command, "replayed", 0)
