@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 from uuid import uuid5
 
 from api.schemas import riverty as r
@@ -79,8 +80,17 @@ def allocations_in(
     return allocations, wanted
 
 
-def minor(amount: Decimal, currency: str, field: str) -> int:
-    return to_minor(amount, currency, field)
+class HasTotals(Protocol):
+    totalGrossAmount: Decimal  # noqa: N815 - Riverty's names
+    totalNetAmount: Decimal  # noqa: N815
+
+
+def declared_totals(body: HasTotals, currency: str, parent: str) -> tuple[int, int]:
+    """A body's declared (gross, net) totals in minor units; fields named for errors."""
+    return (
+        to_minor(body.totalGrossAmount, currency, f"{parent}.totalGrossAmount"),
+        to_minor(body.totalNetAmount, currency, f"{parent}.totalNetAmount"),
+    )
 
 
 def major(order: Order, amount_minor: int) -> Decimal:

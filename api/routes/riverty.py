@@ -61,10 +61,7 @@ def authorize(
 ) -> r.AuthorizeOut:
     account, order = caller.account, body.order
     items = t.items_in(order.items, order.currency, "order.items", first_line_id=1)
-    declared = (
-        t.minor(order.totalGrossAmount, order.currency, "order.totalGrossAmount"),
-        t.minor(order.totalNetAmount, order.currency, "order.totalNetAmount"),
-    )
+    declared = t.declared_totals(order, order.currency, "order")
     payment = t.reservation_id(account, order.number)
     result = ledger.authorize_order(
         account, order.number, order.currency, items, declared, payment, context
@@ -96,10 +93,7 @@ def update_order(
         raise CurrencyMismatchError(summary.currency, order.currency)
     currency = order.currency
     items = t.items_in(summary.items, currency, "updateOrderSummary.items")
-    gross = t.minor(
-        summary.totalGrossAmount, currency, "updateOrderSummary.totalGrossAmount"
-    )
-    net = t.minor(summary.totalNetAmount, currency, "updateOrderSummary.totalNetAmount")
+    gross, net = t.declared_totals(summary, currency, "updateOrderSummary")
     result = ledger.replace_order(
         account, orderNumber, items, gross, net, risk, context
     )
@@ -136,17 +130,8 @@ def capture(
     order = ledger.get_order(account, orderNumber)
     allocations, items = t.allocations_in(order, details.items, "orderDetails.items")
     if items:
-        check_totals(
-            items,
-            t.minor(
-                details.totalGrossAmount,
-                order.currency,
-                "orderDetails.totalGrossAmount",
-            ),
-            t.minor(
-                details.totalNetAmount, order.currency, "orderDetails.totalNetAmount"
-            ),
-        )
+        gross, net = t.declared_totals(details, order.currency, "orderDetails")
+        check_totals(items, gross, net)
     result = ledger.capture(
         account,
         orderNumber,

@@ -32,14 +32,19 @@ CONNECTIONS, SECONDS, WORKERS = 32, 10, os.cpu_count() or 1
 LEDGER = str(Path(sys.executable).with_name("ledger"))
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
 
-AUTHORIZE_LUA = """
+# Each wrk thread numbers its own requests; ids must differ across threads.
+LUA_PER_THREAD = """
 local counter = 0
 function setup(thread)
   counter = counter + 1
   thread:set("tid", counter)
 end
 local n = 0
-request = function()
+"""
+
+AUTHORIZE_LUA = (
+    LUA_PER_THREAD
+    + """request = function()
   n = n + 1
   local id = tostring(tid) .. "x" .. tostring(os.time())
   local body = string.format([[{"payment":{"type":"Invoice"},"order":{"number":"B%s-%d","currency":"EUR",
@@ -51,15 +56,11 @@ request = function()
   return wrk.format("POST", "/api/v3/checkout/authorize", nil, body)
 end
 """
+)
 
-CAPTURE_LUA = """
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-end
-local n = 0
-request = function()
+CAPTURE_LUA = (
+    LUA_PER_THREAD
+    + """request = function()
   n = n + 1
   local id = tostring(tid) .. "x" .. tostring(os.time())
   local order = (n * 7 + tid) % 64
@@ -68,6 +69,7 @@ request = function()
   return wrk.format("POST", "/v1/accounts/bench/shopping/orders/H" .. order .. "/captures", nil, body)
 end
 """
+)
 
 CEILING_LUA = """
 local n = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -214,4 +213,3 @@ def test_a_small_batch_size_gives_the_same_result(pg_ledger, projections):
     runner.batch_size = 7
     runner.catch_up()
     assert runner.view.checksum() == expected
-    _ = threading
