@@ -38,7 +38,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict domain api projections
+	$(BIN)/mypy --strict domain api projections store
 
 fmt: install
 	$(BIN)/ruff format .

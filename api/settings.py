@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
     rate_limit: float = Field(default=100.0, gt=0, description="requests/s per key")
     rate_burst: int = Field(default=200, ge=1, description="burst per key")
+    recorder: Literal["horizon", "table-lock"] = Field(
+        default="horizon",
+        description="event insert ordering: horizon (no table lock) or the "
+        "library's table lock",
+    )
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )

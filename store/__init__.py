@@ -1,0 +1,1 @@
+"""The event store: a recorder for the ledger's events table."""
