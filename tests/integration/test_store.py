@@ -98,3 +98,21 @@ def test_the_ledger_lives_in_its_own_schema(database_url, schema):
     finally:
         first.close()
         second.close()
+
+
+def test_commands_survive_the_server_dropping_every_connection(
+    pg_ledger, database_url
+):
+    """Pre-ping finds the dead pooled connections before a command uses them."""
+    pg_ledger.create_order("acct", "DROP", "EUR", [item(1, 1000)])
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        ).fetchone()
+    assert dropped is not None
+    assert dropped[0] >= 1
+
+    pg_ledger.authorize("acct", "DROP", "P", alloc((1, 1000)))
+    assert pg_ledger.get_order("acct", "DROP").line(1).balance("P").authorized == 1000
