@@ -18,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import OrderLedger
 from domain.order import Order
 from projections.fold import ORDER_TOPICS, Folded, OrderFolder
 from projections.views import ReadModelView
+from projections.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -103,12 +105,27 @@ class ProjectionRunner:
                 raise TimeoutError(msg)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
-        """Follow the log until ``stop`` is set (a service loop, not a test)."""
+        """Follow the log until ``stop`` is set (a service loop, not a test).
+
+        Idle, it sleeps until the ledger's next commit (LISTEN/NOTIFY) or
+        ``idle_seconds``, whichever comes first.
+        """
+        recorder = self.ledger.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
+        wakeup = Wakeup.following(recorder)
+        try:
+            self._follow(stop, wakeup, idle_seconds)
+        finally:
+            wakeup.close()
+
+    def _follow(
+        self, stop: threading.Event, wakeup: Wakeup, idle_seconds: float
+    ) -> None:
         next_report = 0.0
         while not stop.is_set():
             try:
                 if not self.step():
-                    stop.wait(idle_seconds)
+                    wakeup.wait(idle_seconds, stop)
                 if time.monotonic() >= next_report:
                     lag = self.lag()
                     log.info(

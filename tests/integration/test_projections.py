@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -213,3 +215,22 @@ def test_a_small_batch_size_gives_the_same_result(pg_ledger, projections):
     runner.batch_size = 7
     runner.catch_up()
     assert runner.view.checksum() == expected
+
+
+def test_a_following_runner_wakes_on_commit_not_on_its_poll_interval(
+    pg_ledger, projections
+):
+    runner = projections.runners["balances"]
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.run, args=(stop, 60.0))  # 60 s idle
+    follower.start()
+    try:
+        runner.wait(0)  # the follower is idle from here on
+        pg_ledger.create_order("acct", "WAKE", "EUR", [item(1, 100)])
+        head = pg_ledger.recorder.max_notification_id() or 0
+        deadline = time.monotonic() + 10  # far below the idle interval
+        while runner.view.position() < head:  # only the follower projects
+            assert time.monotonic() < deadline, "the runner slept through a commit"
+    finally:
+        stop.set()
+        follower.join(timeout=70)
