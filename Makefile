@@ -29,11 +29,9 @@ test-integration: install
 test-e2e: install
 	$(BIN)/pytest -q tests/e2e
 
+# Every benchmark, then docs/performance.md rewritten from the run (~15 min).
 bench: install
-	$(BIN)/python -m tests.bench.bench_commands
-	$(BIN)/python -m tests.bench.bench_projections
-	$(BIN)/python -m tests.bench.bench_reads
-	$(BIN)/python -m tests.bench.bench_http
+	$(BIN)/python -m tests.bench
 
 lint: install
 	$(BIN)/ruff check .

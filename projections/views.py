@@ -116,15 +116,15 @@ class BalancesView(ReadModelView):
                         item.event.timestamp,
                     )
                 )
-        keys = list(orders)
-        accounts, refs = [k[0] for k in keys], [k[1] for k in keys]
         for name in ("line_balances", "payment_balances"):
-            curs.execute(
-                sql.SQL(
-                    "DELETE FROM {} WHERE (account, order_id) IN "
-                    "(SELECT * FROM unnest(%s::text[], %s::text[]))"
-                ).format(self.table(name)),
-                (accounts, refs),
+            # One point delete per order: a set-based DELETE … IN (unnest)
+            # was planned as a sequential scan while a rebuild outgrew the
+            # table's statistics, and slowed to a crawl.
+            curs.executemany(
+                sql.SQL("DELETE FROM {} WHERE account = %s AND order_id = %s").format(
+                    self.table(name)
+                ),
+                list(orders),
             )
         s = sql.Identifier(self.datastore.schema)
         curs.executemany(

@@ -247,6 +247,8 @@ def process_cpu_per_command(ledger: OrderLedger, threads: int) -> tuple[float, f
 
 
 def measure(url: str, report: Report | None) -> None:
+    if report:
+        report.note_server(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_raw (id uuid, version int, topic text,"

@@ -26,6 +26,7 @@ from api.keys import KeyStore, Role
 from api.settings import Settings
 from domain.values import Allocation
 from tests.bench.bench_commands import bench_database
+from tests.bench.report import Report, Section
 from tests.builders import item
 
 CONNECTIONS, SECONDS, WORKERS = 32, 10, os.cpu_count() or 1
@@ -42,17 +43,24 @@ end
 local n = 0
 """
 
-AUTHORIZE_LUA = (
-    LUA_PER_THREAD
-    + """request = function()
-  n = n + 1
-  local id = tostring(tid) .. "x" .. tostring(os.time())
-  local body = string.format([[{"payment":{"type":"Invoice"},"order":{"number":"B%s-%d","currency":"EUR",
+AUTHORIZE_BODY_LUA = """
+local function authorize_body(number)
+  return string.format([[{"payment":{"type":"Invoice"},"order":{"number":"%s","currency":"EUR",
   "totalGrossAmount":285,"totalNetAmount":239.41,"items":[
   {"productId":"A","description":"a","grossUnitPrice":100,"netUnitPrice":84,"quantity":2,"vatPercent":19,"vatAmount":16},
   {"productId":"B","description":"b","grossUnitPrice":10,"netUnitPrice":8.4,"quantity":5,"vatPercent":19,"vatAmount":1.6},
   {"productId":"C","description":"c","grossUnitPrice":30,"netUnitPrice":25.21,"quantity":1,"vatPercent":19,"vatAmount":4.79},
-  {"productId":"D","description":"d","grossUnitPrice":5,"netUnitPrice":4.2,"quantity":1,"vatPercent":19,"vatAmount":0.8}]}}]], id, n)
+  {"productId":"D","description":"d","grossUnitPrice":5,"netUnitPrice":4.2,"quantity":1,"vatPercent":19,"vatAmount":0.8}]}}]], number)
+end
+"""
+
+AUTHORIZE_LUA = (
+    LUA_PER_THREAD
+    + AUTHORIZE_BODY_LUA
+    + """local started = tostring(os.time())
+request = function()
+  n = n + 1
+  local body = authorize_body("B" .. tid .. "x" .. started .. "-" .. n)
   return wrk.format("POST", "/api/v3/checkout/authorize", nil, body)
 end
 """
@@ -71,6 +79,37 @@ end
 """
 )
 
+ITEM_A = (
+    '{"productId":"A","description":"a","grossUnitPrice":100,"netUnitPrice":84,'
+    '"quantity":2,"vatPercent":19,"vatAmount":16}'
+)
+
+# Run with one connection per wrk thread, so each thread's requests go in
+# order: authorize a new order, capture item A, capture the rest, refund A.
+MIX_LUA = (
+    LUA_PER_THREAD
+    + AUTHORIZE_BODY_LUA
+    + """local started = tostring(os.time())
+request = function()
+  local step = n % 4
+  local order = "M" .. tid .. "x" .. started .. "-" .. math.floor(n / 4)
+  local path = "/api/v3/orders/" .. order
+  n = n + 1
+  if step == 0 then
+    return wrk.format("POST", "/api/v3/checkout/authorize", nil, authorize_body(order))
+  elseif step == 1 then
+    return wrk.format("POST", path .. "/captures", nil,
+      '{"orderDetails":{"totalGrossAmount":200,"totalNetAmount":168,"items":[ITEM_A]},"invoiceNumber":"I1"}')
+  elseif step == 2 then
+    return wrk.format("POST", path .. "/captures", nil,
+      '{"orderDetails":{"totalGrossAmount":85,"totalNetAmount":71.41,"items":[]},"invoiceNumber":"I2"}')
+  end
+  return wrk.format("POST", path .. "/refunds", nil,
+    '{"captureNumber":"' .. order .. '-C1","orderItems":[ITEM_A]}')
+end
+""".replace("ITEM_A", ITEM_A)
+)
+
 CEILING_LUA = """
 local n = 0
 request = function()
@@ -80,13 +119,15 @@ end
 """
 
 
-def wrk(url: str, script: str, headers: dict[str, str]) -> dict[str, float]:
+def wrk(
+    url: str, script: str, headers: dict[str, str], threads: int = 2
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     args = [
         "wrk",
         "-t",
-        "2",
+        str(threads),
         "-c",
         str(CONNECTIONS),
         "-d",
@@ -149,85 +190,214 @@ def lag_sampler(base: str, stop: threading.Event, samples: list[float]) -> None:
 def line(name: str, figures: dict[str, float], ceiling: float | None) -> str:
     ratio = f"  ratio {figures['rps'] / ceiling:.2f}" if ceiling else ""
     return (
-        f"{name:28s} {figures['rps']:7.0f} req/s  p50 {figures['p50']:7.2f} ms  "
+        f"{name:30s} {figures['rps']:7.0f} req/s  p50 {figures['p50']:7.2f} ms  "
         f"p99 {figures['p99']:7.2f} ms  non-2xx {figures['non2xx']:.0f}  "
         f"socket errors {figures['socket_errors']:.0f}{ratio}"
     )
 
 
-def main() -> None:
+def serve_ceiling(env: dict[str, str]) -> dict[str, float]:
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, ref text, amount bigint)"
+        )
+    command = [
+        UVICORN,
+        "--factory",
+        "tests.bench.ceiling_app:create",
+        "--port",
+        "8781",
+        "--workers",
+        str(WORKERS),
+        "--log-level",
+        "warning",
+    ]
+    with served(command, env, 8781) as base:
+        return wrk(base, CEILING_LUA, {})
+
+
+def prepare_ledger(url: str) -> str:
+    """64 authorized orders to capture on, and a writer key; returns the key."""
+    ledger = open_ledger(Settings(database_url=url, db_schema="bench"), url)
+    for n in range(64):
+        ledger.create_order("bench", f"H{n}", "EUR", [item(1, 10_000_000)])
+        ledger.authorize("bench", f"H{n}", "P", [Allocation(1, 10_000_000)])
+    ledger.close()
+    keys = KeyStore(url, "bench")
+    _, key = keys.create("bench", Role.WRITER)
+    keys.close()
+    return key
+
+
+def quantile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def check_captures(url: str, capture: dict[str, float]) -> tuple[int, float]:
+    """Captured minor units on the 64 orders, and the counted 2xx captures."""
+    ledger = open_ledger(Settings(database_url=url, db_schema="bench"), url)
+    captured = sum(
+        ledger.get_order("bench", f"H{n}").totals().captured for n in range(64)
+    )
+    ledger.close()
+    return captured, capture["requests"] - capture["non2xx"]
+
+
+def measure(url: str, report: Report | None) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LEDGER_DB_SCHEMA": "bench",
+        "LEDGER_RATE_LIMIT": "1000000",
+        "LEDGER_RATE_BURST": "1000000",
+    }
+    ceiling = serve_ceiling(env)
+    print(f"{WORKERS} worker(s), {CONNECTIONS} connections, {SECONDS} s each")
+    print(line("ceiling (validate + INSERT)", ceiling, None), flush=True)
+    auth = {"Authorization": f"Bearer {prepare_ledger(url)}"}
+    api = [
+        LEDGER,
+        "serve",
+        "--port",
+        "8782",
+        "--workers",
+        str(WORKERS),
+        "--no-projections",
+    ]
+    projector = subprocess.Popen(  # as deploy/compose.yaml runs it
+        [LEDGER, "project"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with served(api, env, 8782) as base:
+            stop, lags = threading.Event(), []
+            sampler = threading.Thread(target=lag_sampler, args=(base, stop, lags))
+            sampler.start()
+            runs = {
+                "Riverty authorize, a new 4-item order each": wrk(
+                    base, AUTHORIZE_LUA, auth
+                ),
+                "a 1-unit capture on one of 64 orders": wrk(base, CAPTURE_LUA, auth),
+                "mix: authorize, 2 captures, refund": wrk(
+                    base, MIX_LUA, auth, threads=CONNECTIONS
+                ),
+            }
+            stop.set()
+            sampler.join()
+    finally:
+        projector.terminate()
+        projector.wait(timeout=60)
+    for name, figures in runs.items():
+        print(line(name, figures, ceiling["rps"]), flush=True)
+    captured, acknowledged = check_captures(
+        url, runs["a 1-unit capture on one of 64 orders"]
+    )
+    in_flight = captured - acknowledged
+    consistent = 0 <= in_flight <= CONNECTIONS
+    print(
+        f"captured {captured} minor units for {acknowledged:.0f} counted 2xx captures;"
+        f" {in_flight:.0f} more were in flight when wrk stopped counting"
+        f" (≤ {CONNECTIONS} connections: {'ok' if consistent else 'WRONG'})"
+    )
+    lag_p50, lag_p99 = quantile(lags, 0.5) * 1000, quantile(lags, 0.99) * 1000
+    print(
+        f"projection lag under load: p50 {lag_p50:.0f} ms  p99 {lag_p99:.0f} ms ({len(lags)} samples)"
+    )
+    if report:
+        add_to_report(
+            report,
+            ceiling,
+            runs,
+            (captured, acknowledged, in_flight),
+            (lag_p50, lag_p99, len(lags)),
+        )
+
+
+def add_to_report(
+    report: Report,
+    ceiling: dict[str, float],
+    runs: dict[str, dict[str, float]],
+    captures: tuple[int, float, float],
+    lag: tuple[float, float, int],
+) -> None:
+    section = report.add(
+        Section(
+            f"Over HTTP (wrk, {CONNECTIONS} connections, {SECONDS} s each, {WORKERS} uvicorn workers)",
+            intro=(
+                "`tests/bench/bench_http.py`. The ceiling is `tests/bench/ceiling_app.py`: "
+                "validate a small body, one INSERT + COMMIT, served by the same uvicorn "
+                "with the same worker count. The ledger runs as deploy/ runs it: "
+                "`ledger serve --no-projections` plus one `ledger project` process. "
+                "wrk, the servers and PostgreSQL share the same cores. The mix runs one "
+                "connection per wrk thread so that each order's four requests go in order."
+            ),
+            header=[
+                "workload",
+                "req/s",
+                "p50",
+                "p99",
+                "non-2xx",
+                "socket errors",
+                "ratio to ceiling",
+            ],
+        )
+    )
+    section.row(
+        "ceiling",
+        f"{ceiling['rps']:.0f}",
+        f"{ceiling['p50']:.1f} ms",
+        f"{ceiling['p99']:.1f} ms",
+        f"{ceiling['non2xx']:.0f}",
+        f"{ceiling['socket_errors']:.0f}",
+        "1",
+    )
+    for name, f in runs.items():
+        section.row(
+            name,
+            f"{f['rps']:.0f}",
+            f"{f['p50']:.1f} ms",
+            f"{f['p99']:.1f} ms",
+            f"{f['non2xx']:.0f}",
+            f"{f['socket_errors']:.0f}",
+            f"{f['rps'] / ceiling['rps']:.2f}",
+        )
+    captured, acknowledged, in_flight = captures
+    section.notes.append(
+        f"After the capture run the 64 orders hold {captured:,} captured minor units: the "
+        f"{acknowledged:,.0f} 2xx answers wrk counted plus {in_flight:.0f} requests still in flight "
+        f"when it stopped counting (at most {CONNECTIONS}, one per connection)."
+    )
+    section.notes.append(
+        f"Projection lag under this load, sampled from `/health/ready` every 100 ms "
+        f"({lag[2]} samples; the age of the oldest event not yet projected): "
+        f"p50 {lag[0]:.0f} ms, p99 {lag[1]:.0f} ms."
+    )
+    worst = min(f["rps"] for f in runs.values()) / ceiling["rps"]
+    errors = sum(f["non2xx"] + f["socket_errors"] for f in runs.values())
+    report.target(
+        "HTTP workloads vs ceiling (worst)", f"{worst:.2f}", "≥ 0.5", met=worst >= 0.5
+    )
+    report.target("HTTP errors", f"{errors:.0f}", "0", met=errors == 0)
+    report.target(
+        "captured total = acknowledged captures",
+        f"{captured:,} = {acknowledged:,.0f} + {in_flight:.0f} in flight",
+        "exact",
+        met=0 <= in_flight <= CONNECTIONS,
+    )
+    report.target(
+        "projection lag p99", f"{lag[1]:.0f} ms", "≤ 250 ms", met=lag[1] <= 250
+    )
+
+
+def main(report: Report | None = None) -> None:
     if shutil.which("wrk") is None:
         print("wrk not installed (apt-get install wrk): HTTP benchmarks skipped")
         return
     with bench_database() as url:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "LEDGER_DB_SCHEMA": "bench",
-            "LEDGER_RATE_LIMIT": "1000000",
-            "LEDGER_RATE_BURST": "1000000",
-        }
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, ref text, amount bigint)"
-            )
-        with served(
-            [
-                UVICORN,
-                "--factory",
-                "tests.bench.ceiling_app:create",
-                "--port",
-                "8781",
-                "--workers",
-                str(WORKERS),
-                "--log-level",
-                "warning",
-            ],
-            env,
-            8781,
-        ) as base:
-            ceiling = wrk(base, CEILING_LUA, {})
-        print(f"{WORKERS} worker(s), {CONNECTIONS} connections, {SECONDS} s each")
-        print(line("ceiling (validate + INSERT)", ceiling, None), flush=True)
-
-        settings = Settings(database_url=url, db_schema="bench")
-        ledger = open_ledger(settings, url)
-        for n in range(64):
-            ledger.create_order("bench", f"H{n}", "EUR", [item(1, 10_000_000)])
-            ledger.authorize("bench", f"H{n}", "P", [Allocation(1, 10_000_000)])
-        keys = KeyStore(url, "bench")
-        _, key = keys.create("bench", Role.WRITER)
-        keys.close()
-        auth = {"Authorization": f"Bearer {key}"}
-        with served(
-            [LEDGER, "serve", "--port", "8782", "--workers", str(WORKERS)], env, 8782
-        ) as base:
-            stop, lags = threading.Event(), []
-            sampler = threading.Thread(target=lag_sampler, args=(base, stop, lags))
-            sampler.start()
-            authorize = wrk(base, AUTHORIZE_LUA, auth)
-            capture = wrk(base, CAPTURE_LUA, auth)
-            stop.set()
-            sampler.join()
-        print(line("ledger: Riverty authorize", authorize, ceiling["rps"]))
-        print(line("ledger: capture on 64 orders", capture, ceiling["rps"]))
-        captured = sum(
-            ledger.get_order("bench", f"H{n}").totals().captured for n in range(64)
-        )
-        acknowledged = capture["requests"] - capture["non2xx"]
-        in_flight = captured - acknowledged
-        print(
-            f"captured {captured} minor units for {acknowledged:.0f} counted 2xx captures;"
-            f" {in_flight:.0f} more were in flight when wrk stopped counting"
-            f" (≤ {CONNECTIONS} connections: {'ok' if 0 <= in_flight <= CONNECTIONS else 'WRONG'})"
-        )
-        if lags:
-            lags.sort()
-            print(
-                f"projection lag under load: p50 {lags[len(lags) // 2] * 1000:.0f} ms"
-                f"  p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms ({len(lags)} samples)"
-            )
-        ledger.close()
+        measure(url, report)
 
 
 if __name__ == "__main__":

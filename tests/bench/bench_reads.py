@@ -17,6 +17,7 @@ from domain.values import Allocation
 from projections import queries
 from projections.setup import Projections, open_views
 from tests.bench.bench_commands import bench_database
+from tests.bench.report import Report, Section
 from tests.builders import item
 
 LINES, EVENTS, READS, JOURNAL_ROWS = 200, 1_000, 200, 1_000_000
@@ -27,7 +28,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49] * 1000, cuts[98] * 1000
 
 
-def main() -> None:
+def main(report: Report | None = None) -> None:
     with bench_database() as url:
         settings = Settings(database_url=url, db_schema="bench")
         ledger = open_ledger(settings, url)
@@ -78,6 +79,32 @@ def main() -> None:
         )
         projections.close()
         ledger.close()
+        if report:
+            section = report.add(
+                Section(
+                    "Reads",
+                    header=["what", "figure", "target"],
+                )
+            )
+            section.row(
+                f"`get_order` of an order with {LINES} lines and {EVENTS:,} events "
+                f"(snapshots every 50), {READS} reads",
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+                "p99 ≤ 10 ms",
+            )
+            section.row(
+                f"settlement report over {JOURNAL_ROWS:,} journal rows "
+                "(300 days, 97 payments)",
+                f"{seconds:.2f} s",
+                "≤ 5 s",
+            )
+            report.target("order read p99", f"{p99:.1f} ms", "≤ 10 ms", met=p99 <= 10)
+            report.target(
+                f"settlement report over {JOURNAL_ROWS:,} rows",
+                f"{seconds:.2f} s",
+                "≤ 5 s",
+                met=seconds <= 5,
+            )
 
 
 if __name__ == "__main__":
