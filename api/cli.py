@@ -197,10 +197,9 @@ def projections_rebuild(
     ):
         total = ledger.recorder.max_notification_id() or 0
         for runner in projections.runners.values():
-            runner.view.reset()
             label = f"rebuilding {runner.view.name}"
             with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
-                runner.catch_up(progress=bar.update)
+                runner.rebuild(progress=bar.update)
             typer.echo(f"{runner.view.name}: {runner.view.checksum()}", err=True)
 
 

@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from api.settings import Settings
 from domain.application import OrderLedger
 from projections.startup import schema_lock
+from store.recorder import HorizonRecorder
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,22 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
             busy_timeout=settings.busy_timeout,
         )
         install_append_only(url, settings.db_schema)
+    split_notification_log(ledger, settings.notification_logs)
     return ledger
+
+
+def split_notification_log(ledger: OrderLedger, logs: int) -> None:
+    """Spread new events over ``logs`` notification logs by a hash of the order.
+
+    Changing the number on a live ledger moves an order's later events to
+    another log: stop the writers and let the projections catch up first.
+    """
+    if isinstance(ledger.recorder, HorizonRecorder):
+        ledger.recorder.logs = logs
+    elif logs != 1:
+        ledger.close()
+        msg = "LEDGER_NOTIFICATION_LOGS > 1 needs LEDGER_RECORDER=horizon"
+        raise ValueError(msg)
 
 
 def install_append_only(url: str, schema: str) -> None:

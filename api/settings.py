@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         description="event insert ordering: horizon (no table lock) or the "
         "library's table lock",
     )
+    notification_logs: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="notification logs the events are split over by order "
+        "(horizon recorder only)",
+    )
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )

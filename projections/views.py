@@ -18,6 +18,11 @@ from projections.journal import journal_rows
 UPSTREAM = "ledger"  # the application whose notification log is projected
 
 
+def upstream(log: int) -> str:
+    """The tracking name of one notification log (log 0 keeps the plain name)."""
+    return UPSTREAM if log == 0 else f"{UPSTREAM}/{log}"
+
+
 class ReadModelView(PostgresTrackingRecorder):
     """A named set of tables fed from the ledger's events, exactly once.
 
@@ -42,16 +47,19 @@ class ReadModelView(PostgresTrackingRecorder):
             sql.Identifier(self.datastore.schema), sql.Identifier(name)
         )
 
-    def position(self) -> int:
-        return self.max_tracking_id(UPSTREAM) or 0
+    def position(self, log: int = 0) -> int:
+        return self.max_tracking_id(upstream(log)) or 0
 
     def process(
-        self, folded: Sequence[tuple[Folded, int]], last_notification_id: int
+        self,
+        folded: Sequence[tuple[Folded, int]],
+        last_notification_id: int,
+        log: int = 0,
     ) -> None:
         with self.datastore.transaction(commit=True) as curs:
             if folded:
                 self.write(curs, folded)
-            self._insert_tracking(curs, Tracking(UPSTREAM, last_notification_id))
+            self._insert_tracking(curs, Tracking(upstream(log), last_notification_id))
 
     def write(
         self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
@@ -64,10 +72,11 @@ class ReadModelView(PostgresTrackingRecorder):
             for name in self.tables:
                 curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
             curs.execute(
-                sql.SQL("DELETE FROM {} WHERE application_name = %s").format(
-                    self.table(self.tracking_table_name)
-                ),
-                (UPSTREAM,),
+                sql.SQL(
+                    "DELETE FROM {} WHERE application_name = %s "
+                    "OR application_name LIKE %s"
+                ).format(self.table(self.tracking_table_name)),
+                (UPSTREAM, f"{UPSTREAM}/%"),
             )
 
     def checksum(self) -> str:

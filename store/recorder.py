@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import (
     InterfaceError,
@@ -48,31 +49,54 @@ HORIZON = sql.SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
 
 
 class HorizonRecorder(PostgresApplicationRecorder):
-    """The library's recorder; readers stop at the finished-transaction horizon."""
+    """The library's recorder; readers stop at the finished-transaction horizon.
+
+    The events can be split over ``logs`` notification logs by a hash of the
+    order id (``log_id`` column): writers to different logs never wait for
+    each other, and each log is read, in order, by its own projection runner.
+    With one log (the default) it is the library's single notification log.
+    """
+
+    logs = 1  # set by api.database from LEDGER_NOTIFICATION_LOGS
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         table = sql.Identifier(self.datastore.schema, self.events_table_name)
-        self.sql_create_statements.append(
-            _add_transaction_id_column(self.datastore.schema, self.events_table_name)
+        self.sql_create_statements.extend(
+            _add_columns(self.datastore.schema, self.events_table_name)
         )
         key = zlib.crc32(f"{self.datastore.schema}.{events_table_name}".encode())
-        lock_key = (LOCK_NAMESPACE, key - 2**32 if key >= 2**31 else key)
-        self.lock_table_statements = [
-            sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
-            sql.SQL("SELECT pg_advisory_lock({0}, {1})").format(*lock_key),
-            # Take the xid now, under the lock, not at some earlier write.
-            sql.SQL("SELECT pg_current_xact_id()"),
-        ]
-        self.unlock_statement = sql.SQL("SELECT pg_advisory_unlock({0}, {1})").format(
-            *lock_key
+        self.lock_key = key - 2**32 if key >= 2**31 else key
+        self.insert_statement = sql.SQL(
+            "INSERT INTO {0} (originator_id, originator_version, topic, state, log_id) "
+            "SELECT u.originator_id, u.originator_version, u.topic, u.state, u.log_id "
+            # unnest of two arrays expands the composite into its fields
+            "FROM unnest(%s::{1}[], %s::smallint[]) "
+            "AS u(originator_id, originator_version, topic, state, log_id) "
+            "RETURNING notification_id"
+        ).format(
+            table, sql.Identifier(self.datastore.schema, self.stored_event_type_name)
         )
         self.max_notification_id_statement = sql.SQL(
             "SELECT MAX(notification_id) FROM {0} WHERE {1}"
         ).format(table, HORIZON)
         self.table = table
+
+    def log_of(self, originator_id: UUID | str) -> int:
+        """The notification log an aggregate's events go to."""
+        if self.logs == 1:
+            return 0
+        value = (
+            originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        )
+        return value.int % self.logs
+
+    def _lock(self, log: int) -> sql.Composed:
+        # Two int4 keys: the second wraps within int4 for any log number.
+        second = (self.lock_key + log + 2**31) % 2**32 - 2**31
+        return sql.SQL("{0}, {1}").format(LOCK_NAMESPACE, second)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -84,7 +108,7 @@ class HorizonRecorder(PostgresApplicationRecorder):
             try:
                 return self._insert_in_order(conn, stored_events)
             except BaseException:
-                # A failed INSERT skips the queued unlock; the session lock
+                # A failed INSERT skips the queued unlocks; the session locks
                 # must not go back to the pool with the connection.
                 if not conn.broken:
                     conn.execute("SELECT pg_advisory_unlock_all()")
@@ -93,17 +117,33 @@ class HorizonRecorder(PostgresApplicationRecorder):
     def _insert_in_order(
         self, conn: Connection[DictRow], stored_events: Sequence[StoredEvent]
     ) -> list[int]:
+        log_ids = [self.log_of(e.originator_id) for e in stored_events]
+        locks = [self._lock(log) for log in sorted(set(log_ids))]  # a fixed order
         failure: Exception | None = None
         notification_ids: list[int] = []
         with conn.pipeline() as pipeline, conn.transaction():
             with conn.cursor() as curs:
                 try:
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                    super(PostgresApplicationRecorder, self)._insert_stored_events(
-                        curs, stored_events
+                    curs.execute(
+                        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
+                            self.datastore.lock_timeout
+                        )
                     )
-                    conn.execute(self.unlock_statement)
+                    for lock in locks:
+                        curs.execute(
+                            sql.SQL("SELECT pg_advisory_lock({0})").format(lock)
+                        )
+                    # Take the xid now, under the locks, not at some earlier write.
+                    curs.execute("SELECT pg_current_xact_id()")
+                    self._notify_channel(curs)
+                    curs.execute(
+                        self.insert_statement,
+                        (self._composites(stored_events), log_ids),
+                    )
+                    for lock in locks:
+                        conn.execute(
+                            sql.SQL("SELECT pg_advisory_unlock({0})").format(lock)
+                        )
                     pipeline.sync()
                     notification_ids = [row["notification_id"] for row in curs]
                 except Exception as error:  # noqa: BLE001 - re-raised below
@@ -112,6 +152,14 @@ class HorizonRecorder(PostgresApplicationRecorder):
             if failure is not None:
                 raise failure
         return notification_ids
+
+    def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
+        return [
+            self.construct_pg_stored_event(
+                e.originator_id, e.originator_version, e.topic, e.state
+            )
+            for e in stored_events
+        ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(
@@ -123,8 +171,42 @@ class HorizonRecorder(PostgresApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
+        """Notifications of every log, in id order: in order only with one log."""
+        return self._select(
+            None, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_log(
+        self, log: int, start: int, limit: int, stop: int | None = None
+    ) -> Sequence[Notification]:
+        """One log's notifications from id ``start``, in order, none skipped."""
+        return self._select(log, start, limit, stop, ())
+
+    def max_log_notification_id(self, log: int) -> int | None:
+        statement = sql.SQL(
+            "SELECT MAX(notification_id) AS max FROM {0} WHERE log_id = %s AND {1}"
+        ).format(self.table, HORIZON)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (log,), prepare=True)
+            row = curs.fetchone()
+            return row["max"] if row else None
+
+    def _select(  # noqa: PLR0913 - the library's, plus the log
+        self,
+        log: int | None,
+        start: int | None,
+        limit: int,
+        stop: int | None,
+        topics: Sequence[str],
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
         conditions = [HORIZON]
         params: list[object] = []
+        if log is not None:
+            conditions.append(sql.SQL("log_id = %s"))
+            params.append(log)
         if start is not None:
             above = ">=" if inclusive_of_start else ">"
             conditions.append(sql.SQL(f"notification_id {above} %s"))
@@ -154,25 +236,42 @@ class HorizonRecorder(PostgresApplicationRecorder):
             ]
 
 
-def _add_transaction_id_column(schema: str, table: str) -> sql.Composed:
-    """DDL adding the writer's xid to an events table, existing rows included.
+def _add_columns(schema: str, table: str) -> list[sql.Composed]:
+    """DDL adding the writer's xid and the log to an events table.
 
-    Rows written before the column existed get xid 0, which every snapshot
-    counts as finished; new rows default to their own transaction's xid.
-    Conditional, so that a start-up does not take an ACCESS EXCLUSIVE lock
-    on a table that already has the column.
+    Rows written before the columns existed get xid 0, which every snapshot
+    counts as finished, and log 0; new rows default to their own
+    transaction's xid. Conditional, so that a start-up does not take an
+    ACCESS EXCLUSIVE lock on a table that already has the columns.
     """
-    return sql.SQL(
-        "DO $$ BEGIN "
-        "IF NOT EXISTS (SELECT 1 FROM information_schema.columns "
-        "WHERE table_schema = {schema} AND table_name = {table} "
-        "AND column_name = 'transaction_id') THEN "
-        "ALTER TABLE {qualified} ADD COLUMN transaction_id xid8 NOT NULL DEFAULT '0'; "
-        "ALTER TABLE {qualified} "
-        "ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id(); "
-        "END IF; END $$"
-    ).format(
-        schema=sql.Literal(schema),
-        table=sql.Literal(table),
-        qualified=sql.Identifier(schema, table),
-    )
+    qualified = sql.Identifier(schema, table)
+    return [
+        sql.SQL(
+            "DO $$ BEGIN "
+            "IF NOT EXISTS (SELECT 1 FROM information_schema.columns "
+            "WHERE table_schema = {schema} AND table_name = {table} "
+            "AND column_name = {column}) THEN {alter} END IF; END $$"
+        ).format(
+            schema=sql.Literal(schema),
+            table=sql.Literal(table),
+            column=sql.Literal(column),
+            alter=alter,
+        )
+        for column, alter in (
+            (
+                "transaction_id",
+                sql.SQL(
+                    "ALTER TABLE {0} ADD COLUMN transaction_id xid8 NOT NULL "
+                    "DEFAULT '0'; ALTER TABLE {0} "
+                    "ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id();"
+                ).format(qualified),
+            ),
+            (
+                "log_id",
+                sql.SQL(
+                    "ALTER TABLE {0} ADD COLUMN log_id smallint NOT NULL DEFAULT 0; "
+                    "CREATE INDEX {1} ON {0} (log_id, notification_id);"
+                ).format(qualified, sql.Identifier(f"{table}_log_idx")),
+            ),
+        )
+    ]

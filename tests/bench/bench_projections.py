@@ -69,7 +69,6 @@ def copy_events(ledger: OrderLedger, copies: int) -> int:
 
 def rebuild_rate(ledger: OrderLedger, view: ReadModelView, events: int) -> float:
     runner = ProjectionRunner(ledger, view, batch_size=500)
-    view.reset()
     start = time.perf_counter()
     reported = [0]
 
@@ -78,7 +77,7 @@ def rebuild_rate(ledger: OrderLedger, view: ReadModelView, events: int) -> float
         if reported[0] % 100_000 < count:
             print(f"  {view.name}: {reported[0]:,} events", flush=True)
 
-    runner.catch_up(progress)
+    runner.rebuild(progress)
     return events / (time.perf_counter() - start)
 
 
