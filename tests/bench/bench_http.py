@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -36,11 +37,25 @@ UVICORN = str(Path(sys.executable).with_name("uvicorn"))
 # Each wrk thread numbers its own requests; ids must differ across threads.
 LUA_PER_THREAD = """
 local counter = 0
+local threads = {}
 function setup(thread)
   counter = counter + 1
   thread:set("tid", counter)
+  table.insert(threads, thread)
 end
 local n = 0
+failures = ""
+function response(status, headers, body)
+  if advance then advance() end
+  if status >= 300 and #failures < 2000 then
+    failures = failures .. status .. " " .. string.sub(body, 1, 160) .. "\\n"
+  end
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    io.write(thread:get("failures"))
+  end
+end
 """
 
 AUTHORIZE_BODY_LUA = """
@@ -90,11 +105,13 @@ MIX_LUA = (
     LUA_PER_THREAD
     + AUTHORIZE_BODY_LUA
     + """local started = tostring(os.time())
+-- The next step only once an answer came: wrk calls request() once more than
+-- it sends, on the first thread, to check the script.
+advance = function() n = n + 1 end
 request = function()
   local step = n % 4
   local order = "M" .. tid .. "x" .. started .. "-" .. math.floor(n / 4)
   local path = "/api/v3/orders/" .. order
-  n = n + 1
   if step == 0 then
     return wrk.format("POST", "/api/v3/checkout/authorize", nil, authorize_body(order))
   elseif step == 1 then
@@ -121,7 +138,7 @@ end
 
 def wrk(
     url: str, script: str, headers: dict[str, str], threads: int = 2
-) -> dict[str, float]:
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     args = [
@@ -138,9 +155,10 @@ def wrk(
     ]
     for name, value in {"Content-Type": "application/json", **headers}.items():
         args += ["-H", f"{name}: {value}"]
-    out = subprocess.run(
-        [*args, url], capture_output=True, text=True, check=True
-    ).stdout
+    finished = subprocess.run([*args, url], capture_output=True, text=True, check=True)
+    if finished.stderr:  # a Lua error: wrk would fall back to GET / and count 404s
+        raise RuntimeError(finished.stderr)
+    out = finished.stdout
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
@@ -158,6 +176,7 @@ def wrk(
         "requests": done,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+        "failures": re.findall(r"^(\d{3}) (.*)$", out, re.MULTILINE),
     }
 
 
@@ -187,7 +206,7 @@ def lag_sampler(base: str, stop: threading.Event, samples: list[float]) -> None:
         samples.append(max(p["seconds_behind"] for p in ready["projections"].values()))
 
 
-def line(name: str, figures: dict[str, float], ceiling: float | None) -> str:
+def line(name: str, figures: dict[str, Any], ceiling: float | None) -> str:
     ratio = f"  ratio {figures['rps'] / ceiling:.2f}" if ceiling else ""
     return (
         f"{name:30s} {figures['rps']:7.0f} req/s  p50 {figures['p50']:7.2f} ms  "
@@ -196,7 +215,7 @@ def line(name: str, figures: dict[str, float], ceiling: float | None) -> str:
     )
 
 
-def serve_ceiling(env: dict[str, str]) -> dict[str, float]:
+def serve_ceiling(env: dict[str, str]) -> dict[str, Any]:
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, ref text, amount bigint)"
@@ -234,7 +253,7 @@ def quantile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def check_captures(url: str, capture: dict[str, float]) -> tuple[int, float]:
+def check_captures(url: str, capture: dict[str, Any]) -> tuple[int, float]:
     """Captured minor units on the 64 orders, and the counted 2xx captures."""
     ledger = open_ledger(Settings(database_url=url, db_schema="bench"), url)
     captured = sum(
@@ -251,6 +270,8 @@ def measure(url: str, report: Report | None) -> None:
         "LEDGER_DB_SCHEMA": "bench",
         "LEDGER_RATE_LIMIT": "1000000",
         "LEDGER_RATE_BURST": "1000000",
+        # A load generator's clients wait; the 1 s default answers 503 instead.
+        "LEDGER_BUSY_TIMEOUT": "10",
     }
     ceiling = serve_ceiling(env)
     print(f"{WORKERS} worker(s), {CONNECTIONS} connections, {SECONDS} s each")
@@ -292,6 +313,8 @@ def measure(url: str, report: Report | None) -> None:
         projector.wait(timeout=60)
     for name, figures in runs.items():
         print(line(name, figures, ceiling["rps"]), flush=True)
+        for status, body in figures["failures"][:5]:
+            print(f"  {status}: {body}")
     captured, acknowledged = check_captures(
         url, runs["a 1-unit capture on one of 64 orders"]
     )
@@ -318,8 +341,8 @@ def measure(url: str, report: Report | None) -> None:
 
 def add_to_report(
     report: Report,
-    ceiling: dict[str, float],
-    runs: dict[str, dict[str, float]],
+    ceiling: dict[str, Any],
+    runs: dict[str, dict[str, Any]],
     captures: tuple[int, float, float],
     lag: tuple[float, float, int],
 ) -> None:
@@ -332,7 +355,9 @@ def add_to_report(
                 "with the same worker count. The ledger runs as deploy/ runs it: "
                 "`ledger serve --no-projections` plus one `ledger project` process. "
                 "wrk, the servers and PostgreSQL share the same cores. The mix runs one "
-                "connection per wrk thread so that each order's four requests go in order."
+                "connection per wrk thread so that each order's four requests go in "
+                "order. `LEDGER_BUSY_TIMEOUT=10`: commands queue for a database "
+                "slot instead of being answered 503 after 1 s."
             ),
             header=[
                 "workload",
@@ -378,7 +403,19 @@ def add_to_report(
     worst = min(f["rps"] for f in runs.values()) / ceiling["rps"]
     errors = sum(f["non2xx"] + f["socket_errors"] for f in runs.values())
     report.target(
-        "HTTP workloads vs ceiling (worst)", f"{worst:.2f}", "≥ 0.5", met=worst >= 0.5
+        "HTTP workloads vs ceiling (worst)",
+        f"{worst:.2f}",
+        "≥ 0.5",
+        met=worst >= 0.5,
+        why=(
+            f"short by {0.5 / worst:.1f}×. The ceiling spends one INSERT and a "
+            "small validation per request; a ledger request checks the API key "
+            "(a query), runs a command (two reads of the order, replay, domain "
+            "checks, the insert; see the commands section for its Python cost) "
+            "and renders the answer, in processes that share the 2 cores with "
+            "wrk, the projector and PostgreSQL. The ceiling itself is below the "
+            "issue's ~1,800–2,100 req/s because wrk runs on the same 2 cores."
+        ),
     )
     report.target("HTTP errors", f"{errors:.0f}", "0", met=errors == 0)
     report.target(
@@ -388,7 +425,17 @@ def add_to_report(
         met=0 <= in_flight <= CONNECTIONS,
     )
     report.target(
-        "projection lag p99", f"{lag[1]:.0f} ms", "≤ 250 ms", met=lag[1] <= 250
+        "projection lag p99",
+        f"{lag[1]:.0f} ms",
+        "≤ 250 ms",
+        met=lag[1] <= 250,
+        why=(
+            f"over by {lag[1] / 250:.2f}×. The lag is measured from the event's "
+            "timestamp, taken inside the command before its commit, so it "
+            "includes the command's own time under a load that queues commands "
+            "for hundreds of milliseconds; the projector wakes on every commit "
+            "(LISTEN/NOTIFY) but shares the saturated cores."
+        ),
     )
 
 

@@ -49,6 +49,7 @@ class Section:
 class Report:
     sections: list[Section] = field(default_factory=list)
     targets: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    reasons: list[tuple[str, str]] = field(default_factory=list)
     server: str = "PostgreSQL"
 
     def note_server(self, database_url: str) -> None:
@@ -61,8 +62,13 @@ class Report:
         self.sections.append(section)
         return section
 
-    def target(self, what: str, measured: str, target: str, *, met: bool) -> None:
+    def target(
+        self, what: str, measured: str, target: str, *, met: bool, why: str = ""
+    ) -> None:
+        """A target and its figure; ``why`` explains a miss (shown only then)."""
         self.targets.append((what, measured, target, met))
+        if not met and why:
+            self.reasons.append((what, why))
 
     def markdown(self) -> str:
         summary = Section(
@@ -81,6 +87,11 @@ class Report:
             "database and machine.",
             "",
         ]
+        if self.reasons:
+            summary.notes.append(
+                "Why the missed targets are missed:\n\n"
+                + "\n".join(f"- **{what}**: {why}" for what, why in self.reasons)
+            )
         body = [summary.markdown()] + [s.markdown() for s in self.sections]
         return "\n".join(head) + "\n" + "\n".join(body)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +17,7 @@ from api.database import open_ledger
 from domain.errors import ConcurrentModificationError
 from store.recorder import LOCK_NAMESPACE, HorizonRecorder
 from tests.builders import alloc, item
+from tests.integration.locks import wait_for_advisory_waiter
 from tests.integration.workload import run_workload
 
 GATE = 4242  # a one-bigint advisory lock the test holds to keep a commit open
@@ -52,16 +52,6 @@ def hold_commits_of(url: str, schema: str, topic: str) -> None:
         )
 
 
-def wait_until_commit_is_held(conn: psycopg.Connection) -> None:
-    deadline = time.monotonic() + 30
-    query = (
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-        "AND objid = %s AND NOT granted"
-    )
-    while conn.execute(query, (GATE,)).fetchone() != (1,):
-        assert time.monotonic() < deadline, "the held commit never started"
-
-
 def ids(notifications) -> list[int]:
     return [n.id for n in notifications]
 
@@ -76,7 +66,7 @@ def test_a_later_commit_stays_hidden_until_the_earlier_one_commits(
         gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(recorder.insert_events, [stored("test:slow")])
-            wait_until_commit_is_held(gate)
+            wait_for_advisory_waiter(gate, "objid", GATE, "the held commit")
 
             # Not blocked by the open transaction: no table lock.
             (fast_id,) = recorder.insert_events([stored("test:fast")])

@@ -7,7 +7,6 @@ position, and the read models come out exactly as with one log.
 
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +19,7 @@ from api.database import open_ledger
 from projections.setup import Projections, open_views
 from projections.views import upstream
 from store.recorder import LOCK_NAMESPACE, HorizonRecorder
+from tests.integration.locks import wait_for_advisory_waiter
 from tests.integration.test_projections import assert_projected, rows
 from tests.integration.workload import run_workload
 
@@ -55,13 +55,9 @@ def test_a_writer_waits_only_for_writers_to_its_own_log(sharded_ledger, database
         assert len(recorder.insert_events([event_in_log(recorder, 1)])) == 1
         with ThreadPoolExecutor(1) as pool:
             blocked = pool.submit(recorder.insert_events, [event_in_log(recorder, 0)])
-            deadline = time.monotonic() + 30
-            waiting = (
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = %s AND NOT granted"
+            wait_for_advisory_waiter(
+                holder, "classid", LOCK_NAMESPACE, "log 0's writer"
             )
-            while holder.execute(waiting, (LOCK_NAMESPACE,)).fetchone() != (1,):
-                assert time.monotonic() < deadline, "log 0's writer never queued"
             assert not blocked.done()
             holder.execute(
                 "SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, second)
