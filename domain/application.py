@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Unpack, cast
@@ -49,6 +49,18 @@ RETRY_JITTER_SECONDS = 0.002
 Step = Callable[
     [RequestContext], "CommandResult | tuple[list[AuditedAggregate], CommandResult]"
 ]
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:  # noqa: ANN401 - the library's projector type
+    """Apply ``events`` to ``aggregate`` in turn, as the library's projector does.
+
+    The library's ``project_aggregate`` asserts each event against a
+    runtime-checkable Protocol: under cProfile that isinstance was about a
+    tenth of a command's Python time, for events that are always ours.
+    """
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class OrderLedger(Application[UUID]):
@@ -386,7 +398,9 @@ class OrderLedger(Application[UUID]):
 
     def _find_draft(self, account: str, draft_ref: str) -> DraftOrder | None:
         try:
-            draft: DraftOrder = self.repository.get(draft_uuid(account, draft_ref))
+            draft: DraftOrder = self.repository.get(
+                draft_uuid(account, draft_ref), projector_func=replay
+            )
         except AggregateNotFoundError:
             return None
         return draft
@@ -413,7 +427,9 @@ class OrderLedger(Application[UUID]):
             if not 1 <= version <= current.version:
                 detail = f"has versions 1..{current.version}, not {version}"
                 raise VersionNotFoundError(order_ref, detail)
-            order: Order = self.repository.get(current.id, version=version)
+            order: Order = self.repository.get(
+                current.id, version=version, projector_func=replay
+            )
             return order
 
     def order_events(self, account: str, order_ref: str) -> list[Order.Event]:
@@ -523,7 +539,9 @@ class OrderLedger(Application[UUID]):
 
     def _find(self, account: str, order_ref: str) -> Order | None:
         try:
-            order: Order = self.repository.get(order_uuid(account, order_ref))
+            order: Order = self.repository.get(
+                order_uuid(account, order_ref), projector_func=replay
+            )
         except AggregateNotFoundError:
             return None
         return order

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.application import OrderLedger
+from domain.application import OrderLedger, replay
 from domain.order import Order
 from domain.values import Balance
 
@@ -42,7 +42,9 @@ class OrderFolder:
         order = self.orders.pop(event.originator_id, None)
         if order is None and event.originator_version > 1:
             order = self.ledger.repository.get(
-                event.originator_id, version=event.originator_version - 1
+                event.originator_id,
+                version=event.originator_version - 1,
+                projector_func=replay,
             )
         replaced: tuple[tuple[int, str, Balance], ...] = ()
         if isinstance(event, Order.OrderReplaced) and order is not None:

@@ -45,6 +45,8 @@ from psycopg.rows import DictRow
 # Advisory locks taken with two int4 keys never collide with one-bigint keys
 # (projections.startup.schema_lock uses one bigint).
 LOCK_NAMESPACE = 0x1ED6
+LOCK = "SELECT pg_advisory_lock(%s, %s)"
+UNLOCK = "SELECT pg_advisory_unlock(%s, %s)"
 HORIZON = sql.SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
 
 
@@ -83,6 +85,12 @@ class HorizonRecorder(PostgresApplicationRecorder):
             "SELECT MAX(notification_id) FROM {0} WHERE {1}"
         ).format(table, HORIZON)
         self.table = table
+        self.lock_timeout_statement = sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
+            datastore.lock_timeout
+        )
+        self.notify_statement = sql.SQL("NOTIFY {0}").format(
+            sql.Identifier(self.channel_name)
+        )
 
     def log_of(self, originator_id: UUID | str) -> int:
         """The notification log an aggregate's events go to."""
@@ -93,10 +101,9 @@ class HorizonRecorder(PostgresApplicationRecorder):
         )
         return value.int % self.logs
 
-    def _lock(self, log: int) -> sql.Composed:
-        # Two int4 keys: the second wraps within int4 for any log number.
-        second = (self.lock_key + log + 2**31) % 2**32 - 2**31
-        return sql.SQL("{0}, {1}").format(LOCK_NAMESPACE, second)
+    def lock_keys(self, log: int) -> tuple[int, int]:
+        """The two int4 keys of a log's advisory lock."""
+        return LOCK_NAMESPACE, (self.lock_key + log + 2**31) % 2**32 - 2**31
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -118,32 +125,24 @@ class HorizonRecorder(PostgresApplicationRecorder):
         self, conn: Connection[DictRow], stored_events: Sequence[StoredEvent]
     ) -> list[int]:
         log_ids = [self.log_of(e.originator_id) for e in stored_events]
-        locks = [self._lock(log) for log in sorted(set(log_ids))]  # a fixed order
+        locks = [self.lock_keys(log) for log in sorted(set(log_ids))]  # fixed order
         failure: Exception | None = None
         notification_ids: list[int] = []
         with conn.pipeline() as pipeline, conn.transaction():
             with conn.cursor() as curs:
                 try:
-                    curs.execute(
-                        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
-                            self.datastore.lock_timeout
-                        )
-                    )
+                    curs.execute(self.lock_timeout_statement)
                     for lock in locks:
-                        curs.execute(
-                            sql.SQL("SELECT pg_advisory_lock({0})").format(lock)
-                        )
+                        curs.execute(LOCK, lock, prepare=True)
                     # Take the xid now, under the locks, not at some earlier write.
-                    curs.execute("SELECT pg_current_xact_id()")
-                    self._notify_channel(curs)
+                    curs.execute("SELECT pg_current_xact_id()", prepare=True)
+                    curs.execute(self.notify_statement)
                     curs.execute(
                         self.insert_statement,
                         (self._composites(stored_events), log_ids),
                     )
                     for lock in locks:
-                        conn.execute(
-                            sql.SQL("SELECT pg_advisory_unlock({0})").format(lock)
-                        )
+                        conn.execute(UNLOCK, lock, prepare=True)
                     pipeline.sync()
                     notification_ids = [row["notification_id"] for row in curs]
                 except Exception as error:  # noqa: BLE001 - re-raised below

@@ -62,26 +62,30 @@ def test_a_later_commit_stays_hidden_until_the_earlier_one_commits(
     recorder = pg_ledger.recorder
     assert isinstance(recorder, HorizonRecorder)
     hold_commits_of(database_url, schema, "test:slow")
-    with psycopg.connect(database_url, autocommit=True) as gate:
+    # The pool is left last: a failed assertion closes the gate connection,
+    # releasing its lock, before the pool waits for the held insert.
+    with (
+        ThreadPoolExecutor(1) as pool,
+        psycopg.connect(database_url, autocommit=True) as gate,
+    ):
         gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
-        with ThreadPoolExecutor(1) as pool:
-            slow = pool.submit(recorder.insert_events, [stored("test:slow")])
-            wait_for_advisory_waiter(gate, "objid", GATE, "the held commit")
+        slow = pool.submit(recorder.insert_events, [stored("test:slow")])
+        wait_for_advisory_waiter(gate, "objid", GATE, "the held commit")
 
-            # Not blocked by the open transaction: no table lock.
-            (fast_id,) = recorder.insert_events([stored("test:fast")])
+        # Not blocked by the open transaction: no table lock.
+        (fast_id,) = recorder.insert_events([stored("test:fast")])
 
-            # The library's reader would hand out the later row now, and a
-            # follower would move past the earlier one for good.
-            unsafe = PostgresApplicationRecorder.select_notifications(
-                recorder, start=1, limit=10
-            )
-            assert ids(unsafe) == [fast_id]
-            assert ids(recorder.select_notifications(start=1, limit=10)) == []
-            assert recorder.max_notification_id() is None
+        # The library's reader would hand out the later row now, and a
+        # follower would move past the earlier one for good.
+        unsafe = PostgresApplicationRecorder.select_notifications(
+            recorder, start=1, limit=10
+        )
+        assert ids(unsafe) == [fast_id]
+        assert ids(recorder.select_notifications(start=1, limit=10)) == []
+        assert recorder.max_notification_id() is None
 
-            gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
-            (slow_id,) = slow.result(timeout=30)
+        gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+        (slow_id,) = slow.result(timeout=30)
 
     assert slow_id < fast_id
     assert ids(recorder.select_notifications(start=1, limit=10)) == [slow_id, fast_id]

@@ -48,21 +48,21 @@ def event_in_log(recorder: HorizonRecorder, log: int) -> StoredEvent:
 def test_a_writer_waits_only_for_writers_to_its_own_log(sharded_ledger, database_url):
     recorder = sharded_ledger.recorder
     assert isinstance(recorder, HorizonRecorder)
-    second = (recorder.lock_key + 2**31) % 2**32 - 2**31  # log 0's lock
-    with psycopg.connect(database_url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, second))
+    log_zero = recorder.lock_keys(0)
+    # The pool is left last: a failed assertion closes the holder connection,
+    # releasing its lock, before the pool waits for the blocked insert.
+    with (
+        ThreadPoolExecutor(1) as pool,
+        psycopg.connect(database_url, autocommit=True) as holder,
+    ):
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", log_zero)
         # Another log's writer goes straight through.
         assert len(recorder.insert_events([event_in_log(recorder, 1)])) == 1
-        with ThreadPoolExecutor(1) as pool:
-            blocked = pool.submit(recorder.insert_events, [event_in_log(recorder, 0)])
-            wait_for_advisory_waiter(
-                holder, "classid", LOCK_NAMESPACE, "log 0's writer"
-            )
-            assert not blocked.done()
-            holder.execute(
-                "SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, second)
-            )
-            assert len(blocked.result(timeout=30)) == 1
+        blocked = pool.submit(recorder.insert_events, [event_in_log(recorder, 0)])
+        wait_for_advisory_waiter(holder, "classid", LOCK_NAMESPACE, "log 0's writer")
+        assert not blocked.done()
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", log_zero)
+        assert len(blocked.result(timeout=30)) == 1
 
 
 def test_concurrent_writers_over_four_logs_project_exactly_and_rebuild_identically(
