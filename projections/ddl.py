@@ -64,9 +64,6 @@ JOURNAL = (
 INSERT_FIRST_AUTHORIZATION = """INSERT INTO {schema}.payment_authorizations
     VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"""
 
-INSERT_LINE = """INSERT INTO {schema}.line_balances
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
-
 INSERT_PAYMENT = """INSERT INTO {schema}.payment_balances
     SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
         (SELECT first_authorized_at FROM {schema}.payment_authorizations a
@@ -91,9 +88,6 @@ UPSERT_SUMMARY = """INSERT INTO {schema}.order_summaries
         updated_at = excluded.updated_at,
         oldest_authorized_at = excluded.oldest_authorized_at,
         authorization_expires_at = excluded.authorization_expires_at"""
-
-INSERT_JOURNAL = """INSERT INTO {schema}.journal
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 
 
 def line_rows(order: Order) -> list[tuple[Any, ...]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -140,8 +140,9 @@ class BalancesView(ReadModelView):
             sql.SQL(ddl.INSERT_FIRST_AUTHORIZATION).format(schema=s),
             first_authorizations,
         )
-        curs.executemany(
-            sql.SQL(ddl.INSERT_LINE).format(schema=s),
+        copy_rows(
+            curs,
+            self.table("line_balances"),
             [row for order in orders.values() for row in ddl.line_rows(order)],
         )
         curs.executemany(
@@ -184,12 +185,21 @@ class JournalView(ReadModelView):
             for item, notification_id in folded
             for seq, r in enumerate(journal_rows(item, notification_id))
         ]
-        curs.executemany(
-            sql.SQL(ddl.INSERT_JOURNAL).format(
-                schema=sql.Identifier(self.datastore.schema)
-            ),
-            rows,
-        )
+        copy_rows(curs, self.table("journal"), rows)
+
+
+def copy_rows(
+    curs: Cursor[DictRow], table: sql.Composed, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Append rows with COPY: one statement a batch, not one INSERT a row.
+
+    A row that is already there (a redelivered batch) fails the primary key
+    as an INSERT would, and the whole batch rolls back.
+    """
+    if rows:
+        with curs.copy(sql.SQL("COPY {} FROM STDIN").format(table)) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 VIEWS: dict[str, type[ReadModelView]] = {v.name: v for v in (BalancesView, JournalView)}
