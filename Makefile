@@ -29,7 +29,7 @@ test-integration: install
 test-e2e: install
 	$(BIN)/pytest -q tests/e2e
 
-# Every benchmark, then docs/performance.md rewritten from the run (~15 min).
+# Every benchmark, then docs/performance.md rewritten from the run (~7 min here).
 bench: install
 	$(BIN)/python -m tests.bench
 

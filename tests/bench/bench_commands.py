@@ -342,6 +342,12 @@ def measure(url: str, report: Report | None) -> None:
         "what holds one process back on 2 cores; the table lock is what holds several "
         "processes back (compare the two recorders at 2×4)."
     )
+    section.notes.append(
+        "At 32 threads in one process the horizon recorder can be slower than "
+        "the table lock: with the lock, the waiting threads sleep inside "
+        "PostgreSQL; without it, all of them stay runnable and take turns on "
+        "the GIL of a process that is already CPU-bound."
+    )
     if report:
         report.add(section)
         report.target(

@@ -164,12 +164,12 @@ def measure(url: str, report: Report | None) -> None:
                 f"{slowest / min(singles.values()):.0f}× the library's "
                 "one-event-a-transaction runner. The runner is "
                 "CPU-bound in Python: each event is decoded from JSON into a domain "
-                "event (about a third), folded into the order with the domain's "
-                "own rules, and its rows sent to PostgreSQL; the balances view "
-                "rewrites every line of each order a batch touches. Next steps: "
-                "one pass feeding both read models, set-based writes (one "
-                "statement per table and batch), and a rebuild split by "
-                "notification log over several processes."
+                "event, folded into the order with the domain's own rules, and its "
+                "rows sent to PostgreSQL (journal and line rows by COPY, one "
+                "statement a batch). Next steps: one pass feeding both read "
+                "models (each decodes and folds every event today), set-based "
+                "payment and summary writes, and a rebuild split by notification "
+                "log over several processes."
             ),
         )
     views[0].datastore.close()
