@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,6 +207,56 @@ def lag_sampler(base: str, stop: threading.Event, samples: list[float]) -> None:
         samples.append(max(p["seconds_behind"] for p in ready["projections"].values()))
 
 
+PROBE_SECONDS = 0.02
+HEAD_SQL = (
+    "SELECT coalesce(max(notification_id), 0) FROM bench.ledger_events"
+    " WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+)
+POSITION_SQL = (
+    "SELECT least("
+    "coalesce((SELECT notification_id FROM bench.balances_tracking"
+    " WHERE application_name = 'ledger'), 0),"
+    " coalesce((SELECT notification_id FROM bench.journal_tracking"
+    " WHERE application_name = 'ledger'), 0))"
+)
+
+
+def probe(conn: psycopg.Connection[Any], query: str) -> int:
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_until_projected(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while probe(conn, POSITION_SQL) < probe(conn, HEAD_SQL):
+            if time.monotonic() > deadline:
+                msg = "the projector did not catch up"
+                raise TimeoutError(msg)
+            time.sleep(PROBE_SECONDS)  # polling the projector, not synchronising
+
+
+def commit_lag_probe(url: str, stop: threading.Event, samples: list[float]) -> None:
+    """Seconds from commit to both read models, sampled every 20 ms.
+
+    Each probe reads the newest id a projector may read (committed, below
+    the horizon) and the lower of the two read models' positions; an id is
+    timed from the probe that first saw it committed to the probe that first
+    saw it projected, so each end is known to within 20 ms.
+    """
+    pending: deque[tuple[int, float]] = deque()
+    with psycopg.connect(url, autocommit=True) as conn:
+        last = probe(conn, HEAD_SQL)
+        while not stop.wait(PROBE_SECONDS):
+            now = time.monotonic()
+            if (head := probe(conn, HEAD_SQL)) > last:
+                pending.append((head, now))
+                last = head
+            position = probe(conn, POSITION_SQL)
+            while pending and pending[0][0] <= position:
+                samples.append(time.monotonic() - pending.popleft()[1])
+
+
 def line(name: str, figures: dict[str, Any], ceiling: float | None) -> str:
     ratio = f"  ratio {figures['rps'] / ceiling:.2f}" if ceiling else ""
     return (
@@ -294,9 +345,14 @@ def measure(url: str, report: Report | None) -> None:
     )
     try:
         with served(api, env, 8782) as base:
-            stop, lags = threading.Event(), []
+            wait_until_projected(url)
+            stop, lags, commit_lags = threading.Event(), [], []
             sampler = threading.Thread(target=lag_sampler, args=(base, stop, lags))
             sampler.start()
+            prober = threading.Thread(
+                target=commit_lag_probe, args=(url, stop, commit_lags)
+            )
+            prober.start()
             runs = {
                 "Riverty authorize, a new 4-item order each": wrk(
                     base, AUTHORIZE_LUA, auth
@@ -308,6 +364,7 @@ def measure(url: str, report: Report | None) -> None:
             }
             stop.set()
             sampler.join()
+            prober.join()
     finally:
         projector.terminate()
         projector.wait(timeout=60)
@@ -326,8 +383,15 @@ def measure(url: str, report: Report | None) -> None:
         f" (≤ {CONNECTIONS} connections: {'ok' if consistent else 'WRONG'})"
     )
     lag_p50, lag_p99 = quantile(lags, 0.5) * 1000, quantile(lags, 0.99) * 1000
+    commit_p50 = quantile(commit_lags, 0.5) * 1000
+    commit_p99 = quantile(commit_lags, 0.99) * 1000
     print(
-        f"projection lag under load: p50 {lag_p50:.0f} ms  p99 {lag_p99:.0f} ms ({len(lags)} samples)"
+        f"projection lag, commit → read models: p50 {commit_p50:.0f} ms"
+        f"  p99 {commit_p99:.0f} ms ({len(commit_lags)} samples)"
+    )
+    print(
+        f"age of the oldest unprojected event: p50 {lag_p50:.0f} ms"
+        f"  p99 {lag_p99:.0f} ms ({len(lags)} samples)"
     )
     if report:
         add_to_report(
@@ -336,6 +400,7 @@ def measure(url: str, report: Report | None) -> None:
             runs,
             (captured, acknowledged, in_flight),
             (lag_p50, lag_p99, len(lags)),
+            (commit_p50, commit_p99, len(commit_lags)),
         )
 
 
@@ -345,6 +410,7 @@ def add_to_report(
     runs: dict[str, dict[str, Any]],
     captures: tuple[int, float, float],
     lag: tuple[float, float, int],
+    commit_lag: tuple[float, float, int],
 ) -> None:
     section = report.add(
         Section(
@@ -396,9 +462,13 @@ def add_to_report(
         f"when it stopped counting (at most {CONNECTIONS}, one per connection)."
     )
     section.notes.append(
-        f"Projection lag under this load, sampled from `/health/ready` every 100 ms "
-        f"({lag[2]} samples; the age of the oldest event not yet projected): "
-        f"p50 {lag[0]:.0f} ms, p99 {lag[1]:.0f} ms."
+        f"Projection lag under this load, from commit to both read models "
+        f"(a probe every {PROBE_SECONDS * 1000:.0f} ms reads the newest committed "
+        f"id and the read models' positions; {commit_lag[2]} samples): "
+        f"p50 {commit_lag[0]:.0f} ms, p99 {commit_lag[1]:.0f} ms. The age of the "
+        "oldest event not yet projected, as `/health/ready` reports it (from the "
+        "event's timestamp, taken inside the command before its commit; "
+        f"{lag[2]} samples every 100 ms): p50 {lag[0]:.0f} ms, p99 {lag[1]:.0f} ms."
     )
     worst = min(f["rps"] for f in runs.values()) / ceiling["rps"]
     errors = sum(f["non2xx"] + f["socket_errors"] for f in runs.values())
@@ -425,16 +495,14 @@ def add_to_report(
         met=0 <= in_flight <= CONNECTIONS,
     )
     report.target(
-        "projection lag p99",
-        f"{lag[1]:.0f} ms",
+        "projection lag p99, commit → read models",
+        f"{commit_lag[1]:.0f} ms",
         "≤ 250 ms",
-        met=lag[1] <= 250,
+        met=commit_lag[1] <= 250,
         why=(
-            f"over by {lag[1] / 250:.2f}×. The lag is measured from the event's "
-            "timestamp, taken inside the command before its commit, so it "
-            "includes the command's own time under a load that queues commands "
-            "for hundreds of milliseconds; the projector wakes on every commit "
-            "(LISTEN/NOTIFY) but shares the saturated cores."
+            f"over by {commit_lag[1] / 250:.2f}×: the projector is one process "
+            "sharing 2 saturated cores with wrk, the API workers and PostgreSQL; "
+            "it wakes on every commit (LISTEN/NOTIFY) but waits for CPU."
         ),
     )
 
