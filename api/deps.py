@@ -18,13 +18,17 @@ from domain.risk import RiskCheck
 _bearer = HTTPBearer(auto_error=False, description="API key: `Bearer lk_…`")
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per dependency per request.
+# ``authenticated`` queries the key store, so it stays a ``def``.
 
-def get_ledger(request: Request) -> OrderLedger:
+
+async def get_ledger(request: Request) -> OrderLedger:
     ledger: OrderLedger = request.app.state.ledger
     return ledger
 
 
-def get_risk_check(request: Request) -> RiskCheck:
+async def get_risk_check(request: Request) -> RiskCheck:
     risk: RiskCheck = request.app.state.risk_check
     return risk
 
@@ -32,7 +36,7 @@ def get_risk_check(request: Request) -> RiskCheck:
 RiskDep = Annotated[RiskCheck, Depends(get_risk_check)]
 
 
-def get_keys(request: Request) -> KeyStore:
+async def get_keys(request: Request) -> KeyStore:
     keys: KeyStore = request.app.state.keys
     return keys
 
@@ -62,7 +66,7 @@ def authenticated(
     return principal
 
 
-def reader(
+async def reader(
     aid: str, principal: Annotated[Principal, Depends(authenticated)]
 ) -> Principal:
     """Any role, on its own account only: another account's data does not exist."""
@@ -71,8 +75,8 @@ def reader(
     return principal
 
 
-def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
-    return caller_writer(principal)
+async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
+    return _may_write(principal)
 
 
 Reader = Annotated[Principal, Depends(reader)]
@@ -103,7 +107,7 @@ def request_context(
     )
 
 
-def write_context(
+async def write_context(
     principal: Writer, idempotency_key: IdempotencyKey = None
 ) -> RequestContext:
     return request_context(principal, idempotency_key)
@@ -115,16 +119,20 @@ WriteContext = Annotated[RequestContext, Depends(write_context)]
 Caller = Annotated[Principal, Depends(authenticated)]
 
 
-def caller_writer(principal: Caller) -> Principal:
+def _may_write(principal: Principal) -> Principal:
     if not principal.can_write:
         raise HTTPException(403, f"role {principal.role} cannot write")
     return principal
 
 
+async def caller_writer(principal: Caller) -> Principal:
+    return _may_write(principal)
+
+
 CallerWriter = Annotated[Principal, Depends(caller_writer)]
 
 
-def caller_context(
+async def caller_context(
     principal: CallerWriter, idempotency_key: IdempotencyKey = None
 ) -> RequestContext:
     return request_context(principal, idempotency_key)
