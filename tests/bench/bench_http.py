@@ -455,6 +455,11 @@ def add_to_report(
             f"{f['socket_errors']:.0f}",
             f"{f['rps'] / ceiling['rps']:.2f}",
         )
+    section.notes.append(
+        f"Each figure is one {SECONDS} s run. On the 2-core VM these were measured "
+        "on, repeated runs of the same code differed by up to a third; compare "
+        "ratios within one run."
+    )
     captured, acknowledged, in_flight = captures
     section.notes.append(
         f"After the capture run the 64 orders hold {captured:,} captured minor units: the "
