@@ -99,11 +99,14 @@ def order_lifecycle(ledger: OrderLedger, ref: str) -> list[Callable[[], object]]
     ]
 
 
-def ledger_mix(ledger: OrderLedger, threads: int, label: str) -> Figures:
-    orders = ORDERS_PER_THREAD[threads]
+def ledger_mix(
+    ledger: OrderLedger, threads: int, label: str, orders: int | None = None
+) -> Figures:
+    """Each of ``threads`` threads runs the lifecycle of its own orders."""
+    count = orders or ORDERS_PER_THREAD[threads]
 
     def work(n: int, latencies: list[float], lock: threading.Lock) -> None:
-        for i in range(orders):
+        for i in range(count):
             for step in order_lifecycle(ledger, f"T{label}{threads}-{n}-{i}"):
                 timed(latencies, lock, step)
 
@@ -117,22 +120,12 @@ def _mix_in_process(
     """One process's share of a multi-process run: its start, end and latencies."""
     settings = settings.model_copy(update={"db_workers": threads})
     ledger = open_ledger(settings, str(settings.database_url))
-    latencies: list[float] = []
-    lock = threading.Lock()
-    orders = ORDERS_PER_THREAD[8]
-
-    def work(n: int) -> None:
-        for i in range(orders):
-            for step in order_lifecycle(ledger, f"{prefix}-{n}-{i}"):
-                timed(latencies, lock, step)
-
     barrier.wait(timeout=120)  # a sibling that failed to start must not hang us
     start = time.monotonic()  # system-wide clock: comparable across processes
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(work, range(threads)))
+    figures = ledger_mix(ledger, threads, prefix, orders=ORDERS_PER_THREAD[8])
     end = time.monotonic()
     ledger.close()
-    return start, end, latencies
+    return start, end, figures.latencies
 
 
 def ledger_mix_processes(settings: Settings, label: str) -> Figures:

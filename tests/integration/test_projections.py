@@ -185,10 +185,7 @@ def test_rebuild_gives_identical_tables_and_redelivery_changes_nothing(
         runner.view.process([], 1)  # a batch seen before
     assert runner.view.checksum() == before["balances"]
     for runner in projections.runners.values():
-        runner.view.reset()
-        runner.folder.forget()
-        assert runner.view.position() == 0
-    projections.catch_up()
+        assert runner.rebuild() > 0  # projected again from an emptied view
     after = {
         name: runner.view.checksum() for name, runner in projections.runners.items()
     }
@@ -210,10 +207,8 @@ def test_a_small_batch_size_gives_the_same_result(pg_ledger, projections):
     projections.catch_up()
     expected = projections.runners["journal"].view.checksum()
     runner = projections.runners["journal"]
-    runner.view.reset()
-    runner.folder.forget()
     runner.batch_size = 7
-    runner.catch_up()
+    assert runner.rebuild() > 0
     assert runner.view.checksum() == expected
 
 
