@@ -131,6 +131,7 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
             max_attempts=settings.max_attempts,
             max_concurrency=settings.db_workers,
             busy_timeout=settings.busy_timeout,
+            max_line_minor=settings.max_line_amount,
         )
         install_append_only(url, settings.db_schema)
     split_notification_log(ledger, settings.notification_logs)

@@ -58,6 +58,9 @@ _CONFLICT = HTTPStatus.CONFLICT
 PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.InvalidAmountError: ProblemType(_UNPROCESSABLE, "Invalid amount"),
     e.TooManyDecimalsError: ProblemType(_UNPROCESSABLE, "Too many decimal places"),
+    e.OutOfBoundsError: ProblemType(_UNPROCESSABLE, "Value out of range"),
+    e.InvalidTextError: ProblemType(_UNPROCESSABLE, "Invalid text"),
+    e.NegativeTotalError: ProblemType(_CONFLICT, "Total would go below zero"),
     e.UnsupportedCurrencyError: ProblemType(_UNPROCESSABLE, "Unsupported currency"),
     e.CurrencyMismatchError: ProblemType(_UNPROCESSABLE, "Wrong currency"),
     e.InvalidItemError: ProblemType(_UNPROCESSABLE, "Invalid item"),

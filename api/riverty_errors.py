@@ -28,6 +28,9 @@ class Code:
 CODES: Final[Mapping[type[e.LedgerError], Code]] = {
     e.InvalidAmountError: Code(400, "400.004", "Invalid amount."),
     e.TooManyDecimalsError: Code(400, "400.007", "Amount has more than two decimals."),
+    e.OutOfBoundsError: Code(400, "400.003", "Value is out of range."),
+    e.InvalidTextError: Code(400, "400.004", "Invalid text."),
+    e.NegativeTotalError: Code(400, "400.215", "A total would go below zero."),
     e.UnsupportedCurrencyError: Code(400, "400.005", "Currency is not supported."),
     e.CurrencyMismatchError: Code(400, "400.006", "Currency differs from the order's."),
     e.InvalidItemError: Code(400, "400.004", "Invalid item."),

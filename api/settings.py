@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.risk_http import HttpRiskCheck
+from domain.bounds import DEFAULT_MAX_LINE_MINOR, MAX_MINOR
 from domain.risk import MaxIncreaseRiskCheck, RiskCheck
 
 
@@ -21,6 +22,12 @@ class Settings(BaseSettings):
     db_schema: str = "public"
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)
+    max_line_amount: int = Field(
+        default=DEFAULT_MAX_LINE_MINOR,
+        ge=1,
+        le=MAX_MINOR,
+        description="largest gross amount or unit price of one line, minor units",
+    )
     risk_url: str | None = Field(default=None, description="HTTP risk service")
     risk_timeout: float = Field(default=2.0, gt=0, description="seconds")
     db_workers: int = Field(default=8, ge=1, description="concurrent database commands")

@@ -33,10 +33,10 @@ from domain.errors import (
     OrderNotFoundError,
     VersionNotFoundError,
 )
-from domain.money import check_minor
+from domain.bounds import DEFAULT_MAX_LINE_MINOR, check_amount
 from domain.order import Order, order_uuid
 from domain.risk import RiskCheck
-from domain.rules import Movement, check_totals
+from domain.rules import Movement, check_line_limit, check_totals
 from domain.transcodings import register_value_transcodings
 from domain.values import Allocation, Item, RiskDecision
 
@@ -77,8 +77,10 @@ class OrderLedger(Application[UUID]):
         max_concurrency: int | None = None,
         busy_timeout: float = 1.0,
         on_command: CommandObserver | None = None,
+        max_line_minor: int = DEFAULT_MAX_LINE_MINOR,
     ) -> None:
         super().__init__(env)
+        self.max_line_minor = max_line_minor
         self.on_command = on_command
         self.clock = clock
         self.authorization_ttl = authorization_ttl
@@ -102,6 +104,7 @@ class OrderLedger(Application[UUID]):
         items: Sequence[Item],
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
+        check_line_limit(items, self.max_line_minor)
         args = {"currency": currency, "items": list(items)}
         return self._run(
             account,
@@ -126,11 +129,16 @@ class OrderLedger(Application[UUID]):
 
         ``declared`` is the request's (gross, net) total; both must match.
         """
+        check_line_limit(items, self.max_line_minor)
         gross, net = declared
         args = {"currency": currency, "items": list(items), "declared": [gross, net]}
 
         def create() -> Order:
-            check_totals(items, check_minor(gross), check_minor(net))
+            check_totals(
+                items,
+                check_amount(gross, "totalGrossAmount"),
+                check_amount(net, "totalNetAmount"),
+            )
             order = Order.open(account, order_ref, currency, items)
             everything = [
                 Allocation(i.line_id, i.gross_amount) for i in items if i.gross_amount
@@ -153,6 +161,7 @@ class OrderLedger(Application[UUID]):
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
         """Add items; an item with ``reverses`` set becomes a reversal line."""
+        check_line_limit(items, self.max_line_minor)
         args = {"items": list(items), "currency": currency}
         return self._run(
             account,
@@ -182,6 +191,7 @@ class OrderLedger(Application[UUID]):
         risk_check: RiskCheck,
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
+        check_line_limit(items, self.max_line_minor)
         decisions: dict[int, RiskDecision] = {}
 
         def act(order: Order) -> RiskDecision:
@@ -332,6 +342,7 @@ class OrderLedger(Application[UUID]):
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
         """Stage items; with an idempotency key the draft id derives from it."""
+        check_line_limit(items, self.max_line_minor)
         key = context.idempotency_key
         draft_ref = (
             "D"

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
 from domain.errors import DraftCompletedError, LineIdReusedError
+from domain.bounds import check_optional_id
 from domain.money import check_currency
 from domain.rules import check_item_count, check_item_fields
 from domain.values import Item
@@ -63,6 +64,7 @@ class DraftOrder(AuditedAggregate):
         Items are checked on their own here; against the order on completion.
         """
         check_currency(currency)
+        check_optional_id(order_ref, "order_id")
         check_item_count(len(items))
         seen: set[int] = set()
         for item in items:

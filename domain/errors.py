@@ -29,6 +29,45 @@ class InvalidAmountError(LedgerError):
         super().__init__(f"{field}={value}: {reason}", field=field, value=value)
 
 
+class OutOfBoundsError(LedgerError):
+    """A number that would not fit where the ledger writes it (SPEC §12)."""
+
+    code = "out_of_bounds"
+
+    def __init__(self, field: str, value: str, low: int, high: int) -> None:
+        super().__init__(
+            f"{field}={value} is outside {low}..{high}",
+            field=field,
+            value=value,
+            minimum=low,
+            maximum=high,
+        )
+
+
+class InvalidTextError(LedgerError):
+    """A string with control characters, blank where required, or too long."""
+
+    code = "invalid_text"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+
+
+class NegativeTotalError(LedgerError):
+    """SPEC §4.13: an order total, or a payment's net sum, below zero."""
+
+    code = "negative_total"
+
+    def __init__(self, total: str, payment_id: str | None, amount_minor: int) -> None:
+        scope = f" of payment {payment_id}" if payment_id else ""
+        super().__init__(
+            f"the {total}{scope} would be {amount_minor}, below zero",
+            total=total,
+            payment_id=payment_id,
+            resulting_minor=amount_minor,
+        )
+
+
 class TooManyDecimalsError(LedgerError):
     """Riverty's ``400.007``: more decimals than the currency allows."""
 
@@ -171,9 +210,17 @@ class ExceedsLimitError(LedgerError):
     limit_name: ClassVar[str] = ""
 
     def __init__(
-        self, line_id: int, payment_id: str | None, requested: int, available: int
+        self,
+        line_id: int | None,
+        payment_id: str | None,
+        requested: int,
+        available: int,
     ) -> None:
-        scope = f"line {line_id}" + (f", payment {payment_id}" if payment_id else "")
+        """``line_id`` None: the limit is the payment's net sum over its lines."""
+        parts = [f"line {line_id}"] if line_id is not None else ["the lines net"]
+        if payment_id:
+            parts.append(f"payment {payment_id}")
+        scope = ", ".join(parts)
         super().__init__(
             f"{self.verb} of {requested} on {scope} exceeds {self.limit_name} "
             f"{available}",

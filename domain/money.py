@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Final
 
+from domain.bounds import MAX_MINOR, check_amount, check_quantity
 from domain.errors import (
     InvalidAmountError,
+    OutOfBoundsError,
     TooManyDecimalsError,
     UnsupportedCurrencyError,
 )
 
 EXPONENTS: Final[dict[str, int]] = {"EUR": 2, "NOK": 2, "SEK": 2, "DKK": 2, "CHF": 2}
+_MAX_MAJOR: Final = Decimal(MAX_MINOR)  # above any currency's minor-unit bound
 
 
 def check_currency(currency: str) -> str:
@@ -48,6 +51,9 @@ def to_minor(major: Decimal | str | int, currency: str, field: str = "amount") -
     """
     exponent = EXPONENTS[check_currency(currency)]
     number = _as_decimal(major, field)
+    if abs(number) > _MAX_MAJOR:
+        # Refused before scaling: 1e999999 would overflow the decimal context.
+        raise OutOfBoundsError(field, str(major), -MAX_MINOR, MAX_MINOR)
     scaled = number.scaleb(exponent)
     if scaled != scaled.to_integral_value():
         raise TooManyDecimalsError(field, str(major), exponent)
@@ -72,10 +78,16 @@ def line_amount_minor(
     with a decimal quantity is rounded half up (away from zero on a tie).
     """
     exponent = EXPONENTS[check_currency(currency)]
-    price = Decimal(to_minor(unit_price, currency, field)).scaleb(-exponent)
-    amount = price * _as_decimal(quantity, "quantity")
-    quantum = Decimal(1).scaleb(-exponent)
-    return int(amount.quantize(quantum, rounding=ROUND_HALF_UP).scaleb(exponent))
+    price_minor = check_amount(to_minor(unit_price, currency, field), field)
+    count = check_quantity(_as_decimal(quantity, "quantity"))
+    # Enough digits for bigint × integer and the quantity's own decimals:
+    # the default 28 would raise InvalidOperation on a large product.
+    with localcontext() as context:
+        context.prec = 100  # 19 + 10 digits, plus at most 20 decimals
+        amount = Decimal(price_minor).scaleb(-exponent) * count
+        quantum = Decimal(1).scaleb(-exponent)
+        minor = int(amount.quantize(quantum, rounding=ROUND_HALF_UP).scaleb(exponent))
+    return check_amount(minor, field)
 
 
 def allocate(total_minor: int, weights: list[int]) -> list[int]:

@@ -22,9 +22,11 @@ from domain.errors import (
 )
 from domain.money import check_currency
 from domain.replacement import plan_replacement
+from domain.bounds import check_amount, check_id, check_optional_id, check_text
 from domain.rules import (
     Movement,
     check_new_items,
+    check_payment_net,
     check_within,
     resolve_allocations,
 )
@@ -132,6 +134,8 @@ class Order(AuditedAggregate):
         """A new order with its first items (validated before any event)."""
         if not account or not order_ref:
             raise InvalidItemError("order_id", "account and order id are required")
+        check_id(account, "account")
+        check_id(order_ref, "order_id")
         check_currency(currency)
         check_new_items(items, (), ())
         order = cls._create(
@@ -248,6 +252,7 @@ class Order(AuditedAggregate):
         currency: str | None = None,
     ) -> None:
         self._check_currency(currency)
+        check_id(payment_id, "payment_id")
         for line, amount in resolve_allocations(items, self.lines_by_id):
             room = (
                 line.item.gross_amount
@@ -255,6 +260,7 @@ class Order(AuditedAggregate):
                 + line.balance().released
             )
             check_within(Movement.AUTHORIZE, line, amount, [(None, room)])
+        self._check_payment_net(Movement.AUTHORIZE, payment_id, items)
         self._authorized(payment_id, tuple(items), expires_at)
 
     def capture(  # noqa: PLR0913, PLR0917
@@ -272,6 +278,9 @@ class Order(AuditedAggregate):
         that refunds can name. Returns the reference.
         """
         self._check_currency(currency)
+        check_id(payment_id, "payment_id")
+        check_optional_id(reference, "reference")
+        check_optional_id(invoice_number, "invoice_number")
         expires_at = self.expiry.get(payment_id)
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
@@ -292,6 +301,7 @@ class Order(AuditedAggregate):
                 limits.append((payment_id, -self.refundable(original, payment_id)))
                 limits.append((None, -self.refundable(original)))
             check_within(Movement.CAPTURE, line, amount, limits)
+        self._check_payment_net(Movement.CAPTURE, payment_id, items)
         self._captured(payment_id, tuple(items), reference, invoice_number)
         return reference
 
@@ -309,6 +319,8 @@ class Order(AuditedAggregate):
         a reference ``<capture>-R<n>``. Returns the reference.
         """
         self._check_currency(currency)
+        check_optional_id(reference, "reference")
+        check_optional_id(capture_reference, "capture_reference")
         capture = None
         if capture_reference is not None:
             capture = self.captures.get(capture_reference)
@@ -327,6 +339,8 @@ class Order(AuditedAggregate):
             if capture is not None:
                 limits.append((capture_reference, capture.remaining(line.line_id)))
             check_within(Movement.REFUND, line, amount, limits)
+        check_id(payment_id, "payment_id")
+        self._check_payment_net(Movement.REFUND, payment_id, items)
         self._refunded(payment_id, tuple(items), reference, capture_reference)
         return reference
 
@@ -343,8 +357,11 @@ class Order(AuditedAggregate):
 
         No items: everything still outstanding under the payment.
         """
+        check_id(payment_id, "payment_id")
+        check_text(reason, "reason", required=True)
         items = items or self._all_outstanding(payment_id)
         self._check_outstanding(Movement.RELEASE, payment_id, items)
+        self._check_payment_net(Movement.RELEASE, payment_id, items)
         self._released(payment_id, tuple(items), reason)
 
     def outstanding(self, payment_id: str) -> list[Allocation]:
@@ -376,8 +393,10 @@ class Order(AuditedAggregate):
         reason: str | None = None,
     ) -> None:
         """A PSP reported ``success: false``: kept for audit, moves no money."""
+        check_id(payment_id, "payment_id")
         for allocation in items:
             self.line(allocation.line_id)
+            check_amount(allocation.amount, "amount")
         self._payment_operation_failed(str(operation), payment_id, tuple(items), reason)
 
     def _check_outstanding(
@@ -386,6 +405,12 @@ class Order(AuditedAggregate):
         for line, amount in resolve_allocations(items, self.lines_by_id):
             outstanding = line.balance(payment_id).outstanding_authorized
             check_within(movement, line, amount, [(payment_id, outstanding)])
+
+    def _check_payment_net(
+        self, movement: Movement, payment_id: str, items: Sequence[Allocation]
+    ) -> None:
+        amount = sum(allocation.amount for allocation in items)
+        check_payment_net(movement, payment_id, self.totals(payment_id), amount)
 
     def _check_currency(self, currency: str | None) -> None:
         if currency is not None and currency != self.currency:

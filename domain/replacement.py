@@ -15,8 +15,13 @@ from domain.errors import (
     InvalidItemError,
     ReplaceAfterCaptureError,
 )
-from domain.money import check_minor
-from domain.rules import check_item_count, check_item_fields, check_totals
+from domain.bounds import check_amount
+from domain.rules import (
+    check_item_count,
+    check_item_fields,
+    check_order_total,
+    check_totals,
+)
 from domain.values import Allocation, Item
 
 if TYPE_CHECKING:
@@ -49,7 +54,12 @@ def plan_replacement(
         check_item_fields(item)
         if item.reverses is not None:
             raise InvalidItemError("items", "a replacement cannot carry reversal lines")
-    check_totals(new_items, check_minor(declared_gross), check_minor(declared_net))
+    check_order_total(new_items)
+    check_totals(
+        new_items,
+        check_amount(declared_gross, "totalGrossAmount"),
+        check_amount(declared_net, "totalNetAmount"),
+    )
     new_total = sum(item.gross_amount for item in new_items)
     increase = new_total - order.gross_total
     payment_id = _authorized_payment(order)

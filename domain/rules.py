@@ -15,6 +15,7 @@ from domain.errors import (
     InvalidItemError,
     InvalidReversalError,
     LineIdReusedError,
+    NegativeTotalError,
     OverAuthorizationError,
     OverCaptureError,
     OverRefundError,
@@ -24,10 +25,22 @@ from domain.errors import (
     TotalsMismatchError,
     UnknownLineError,
 )
-from domain.money import check_minor
-from domain.values import Allocation, Item, Line
+from domain.bounds import (
+    MAX_INT4,
+    MAX_MINOR,
+    check_amount,
+    check_id,
+    check_int,
+    check_optional_id,
+    check_optional_text,
+    check_quantity,
+    check_sum,
+    check_text,
+)
+from domain.values import Allocation, Balance, Item, Line
 
 MAX_ITEMS: Final = 200
+MAX_PERCENT: Final = 100
 
 
 class Movement(StrEnum):
@@ -53,20 +66,61 @@ def check_item_count(count: int) -> None:
 
 
 def check_item_fields(item: Item) -> None:
-    """Rules every item must meet whatever the order holds."""
+    """Rules every item must meet whatever the order holds (SPEC §12 included)."""
     line_id = item.line_id
     if isinstance(line_id, bool) or not isinstance(line_id, int) or line_id <= 0:
         raise InvalidItemError("line_id", f"{line_id!r} is not a positive integer")
-    if not isinstance(item.item_id, str) or not item.item_id.strip():
-        raise InvalidItemError("id", f"line {line_id} has no item id")
+    check_int(line_id, "line_id", 1, MAX_INT4)
+    check_id(item.item_id, f"items[line {line_id}].id")
+    check_text(item.description, f"items[line {line_id}].description")
+    check_optional_text(item.description_alias, "description_alias")
+    check_optional_text(item.reversed_reason, "reversed_reason")
+    check_optional_id(item.item_type, "type")
     quantity = item.quantity
     if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
         raise InvalidItemError("quantity", f"line {line_id}: {quantity!r} is not > 0")
-    check_minor(item.gross_amount, "gross_amount")
-    for tax in item.tax_lines:
-        check_minor(tax.amount, "tax_lines.amount")
+    check_quantity(quantity)
+    gross = check_amount(item.gross_amount, "gross_amount")
+    if item.reverses is not None:
+        check_int(item.reverses, "related_item.line_id", 1, MAX_INT4)
+    _check_tax_lines(item, gross)
     if item.unit_price is not None:
-        check_minor(item.unit_price, "unit_price")
+        check_amount(item.unit_price, "unit_price")
+
+
+def _check_tax_lines(item: Item, gross: int) -> None:
+    """Tax is part of the gross: its sign, and in sum no more than the gross."""
+    for tax in item.tax_lines:
+        amount = check_amount(tax.amount, "tax_lines.amount")
+        percentage = tax.percentage
+        if not isinstance(percentage, Decimal) or not percentage.is_finite():
+            raise InvalidItemError("tax_lines.percentage", "not a finite number")
+        if not 0 <= percentage <= MAX_PERCENT:
+            raise InvalidItemError("tax_lines.percentage", f"{percentage} not in 0..100")
+        if amount * gross < 0:
+            raise InvalidItemError(
+                "tax_lines.amount", f"line {item.line_id}: tax has the other sign"
+            )
+    if abs(sum(tax.amount for tax in item.tax_lines)) > abs(gross):
+        raise InvalidItemError(
+            "tax_lines.amount", f"line {item.line_id}: tax exceeds the gross amount"
+        )
+
+
+def check_line_limit(items: Sequence[Item], max_line_minor: int) -> None:
+    """A deployment's per-line maximum (``LEDGER_MAX_LINE_AMOUNT``)."""
+    for item in items:
+        check_amount(item.gross_amount, "gross_amount", max_line_minor)
+        if item.unit_price is not None:
+            check_amount(item.unit_price, "unit_price")
+
+
+def check_order_total(lines: Sequence[Item]) -> None:
+    """SPEC §4.13 and §12: an order's total is not negative and its lines fit."""
+    check_sum((item.gross_amount for item in lines), "gross_amount")
+    total = sum(item.gross_amount for item in lines if item.reverses is None)
+    if total < 0:
+        raise NegativeTotalError("order total", None, total)
 
 
 def check_new_items(
@@ -94,6 +148,7 @@ def check_new_items(
                 )
             reversed_minor[target.line_id] = total
         known[item.line_id] = item
+    check_order_total(list(known.values()))
 
 
 def _reversal_target(item: Item, reverses: int, known: Mapping[int, Item]) -> Item:
@@ -118,7 +173,7 @@ def resolve_allocations(
     seen: set[int] = set()
     resolved: list[tuple[Line, int]] = []
     for allocation in allocations:
-        amount = check_minor(allocation.amount)
+        amount = check_amount(allocation.amount, "amount")
         line = lines.get(allocation.line_id)
         if line is None:
             raise UnknownLineError(allocation.line_id)
@@ -156,3 +211,40 @@ def check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) 
     ]
     if mismatches:
         raise TotalsMismatchError(mismatches)
+
+
+def check_payment_net(
+    movement: Movement, payment_id: str, before: Balance, amount_minor: int
+) -> None:
+    """SPEC §4.12-13: a movement of ``amount_minor`` (signed sum over its lines).
+
+    Per-line limits let a goods line be captured in full while a discount
+    line under the same payment is not: the payment's net sums are what the
+    PSP moved, so they are bounded here. A net movement in the lowering
+    direction is allowed (a reversal's negative capture) while sums stay >= 0.
+    """
+    net_authorized = before.authorized - before.released
+    if movement is Movement.AUTHORIZE:
+        _not_negative("net authorization", payment_id, net_authorized + amount_minor)
+    elif movement is Movement.CAPTURE:
+        captured = before.captured + amount_minor
+        _not_negative("net capture", payment_id, captured)
+        if amount_minor > 0 and captured > net_authorized:
+            capturable = net_authorized - before.captured
+            raise OverCaptureError(None, payment_id, amount_minor, capturable)
+    elif movement is Movement.REFUND:
+        refunded = before.refunded + amount_minor
+        _not_negative("net refund", payment_id, refunded)
+        if amount_minor > 0 and refunded > before.captured:
+            refundable = before.captured - before.refunded
+            raise OverRefundError(None, payment_id, amount_minor, refundable)
+    else:
+        _not_negative("release", payment_id, amount_minor)
+        if amount_minor > before.outstanding_authorized:
+            outstanding = before.outstanding_authorized
+            raise OverReleaseError(None, payment_id, amount_minor, outstanding)
+
+
+def _not_negative(total: str, payment_id: str, amount_minor: int) -> None:
+    if amount_minor < 0:
+        raise NegativeTotalError(total, payment_id, amount_minor)

@@ -57,9 +57,19 @@ class TestAuthorize:
 
     def test_reversal_line_is_authorized_negative(self):
         order = an_order({1: 1000})
+        order.authorize("P", alloc((1, 1000)), LATER)
         order.add_items([item(2, -1000, reverses=1)])
         order.authorize("P", alloc((2, -1000)), LATER)
         assert order.line(2).balance().authorized == -1000
+
+    def test_a_negative_line_alone_cannot_take_a_payment_below_zero(self):
+        order = an_order({1: 1000})
+        order.add_items([item(2, -1000, reverses=1)])
+        assert_rejected(
+            order,
+            "negative_total",
+            lambda: order.authorize("P", alloc((2, -1000)), LATER),
+        )
 
     def test_zero_amount_is_rejected(self):
         order = an_order({1: 1000})

@@ -93,7 +93,29 @@ class Model:
         if line not in self.lines:
             return False
         limit = self.money_limit(kind, line, pid, now)
-        return limit != 0 and amount * limit > 0 and abs(amount) <= abs(limit)
+        fits_line = limit != 0 and amount * limit > 0 and abs(amount) <= abs(limit)
+        return fits_line and self.payment_allows(kind, pid, amount)
+
+    def payment_net(self, pid: str) -> Row:
+        rows = [self.row(line, pid) for line in self.lines]
+        return Row(*(sum(getattr(r, f) for r in rows) for f in vars(Row())))
+
+    def payment_allows(self, kind: str, pid: str, amount: int) -> bool:
+        """SPEC §4.12-13 over the payment's signed sums, written out on their own."""
+        net = self.payment_net(pid)
+        authorized = net.authorized - net.released
+        if kind == "authorize":
+            return authorized + amount >= 0
+        if kind == "capture":
+            captured = net.captured + amount
+            return captured >= 0 and (amount <= 0 or captured <= authorized)
+        if kind == "refund":
+            refunded = net.refunded + amount
+            return refunded >= 0 and (amount <= 0 or refunded <= net.captured)
+        return 0 <= amount <= authorized - net.captured
+
+    def order_total(self) -> int:
+        return sum(gross for gross, rev in self.lines.values() if rev is None)
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -208,6 +230,19 @@ class LedgerMachine(RuleBasedStateMachine):
         line_id = max(self.model.used_ids) + 1
         if self.attempt(
             True,
+            lambda ctx: self.ledger.add_items(
+                "acct", "O", [item(line_id, gross)], context=ctx
+            ),
+        ):
+            self.model.lines[line_id] = (gross, None)
+            self.model.used_ids.add(line_id)
+
+    @rule(gross=st.integers(min_value=-3000, max_value=-1))
+    def add_discount(self, gross: int) -> None:
+        """A negative line that is not a reversal: allowed while the total is >= 0."""
+        line_id = max(self.model.used_ids) + 1
+        if self.attempt(
+            self.model.order_total() + gross >= 0,
             lambda ctx: self.ledger.add_items(
                 "acct", "O", [item(line_id, gross)], context=ctx
             ),
@@ -397,12 +432,16 @@ class LedgerMachine(RuleBasedStateMachine):
             else:
                 assert s * order.refundable(line.line_id) >= 0
                 reversals = order.reversals_of(line.line_id)
-                assert (
-                    -sum(r.item.gross_amount for r in reversals)
-                    <= line.item.gross_amount
+                assert -sum(r.item.gross_amount for r in reversals) <= max(
+                    0, line.item.gross_amount
                 )
         totals = order.totals()
         assert order.total_refundable() == totals.captured - totals.refunded
+        assert sum(ln.item.gross_amount for ln in order.lines if not ln.is_reversal) >= 0
+        for pid in PAYMENTS:
+            net = order.totals(pid)
+            assert net.authorized - net.released >= 0
+            assert 0 <= net.refunded <= net.captured
         ids = [line.line_id for line in order.lines]
         assert len(ids) == len(set(ids))
         assert not set(ids) & set(order.retired_line_ids)
