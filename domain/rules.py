@@ -112,7 +112,7 @@ def check_line_limit(items: Sequence[Item], max_line_minor: int) -> None:
     for item in items:
         check_amount(item.gross_amount, "gross_amount", max_line_minor)
         if item.unit_price is not None:
-            check_amount(item.unit_price, "unit_price")
+            check_amount(item.unit_price, "unit_price", max_line_minor)
 
 
 def check_order_total(lines: Sequence[Item]) -> None:
