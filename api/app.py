@@ -16,6 +16,7 @@ from api.middleware import (
     BodyLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from api.problems import install_problem_handlers
 from api.routes import dintero, finance, health, orders, riverty
@@ -76,6 +77,7 @@ def create_app(
     app.state.risk_check = settings.risk_check()
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     install_problem_handlers(app)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)

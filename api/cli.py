@@ -205,12 +205,20 @@ def projections_rebuild(
 
 @projections_cli.command("status")
 def projections_status() -> None:
-    """How far each read model is behind the event store."""
+    """How far each read model is behind, and every event it set aside."""
     with _ledger_and_views(Settings()) as (_, projections):
         for name, lag in projections.lag().items():
             typer.echo(
-                f"{name}\t{lag.events_behind} events\t{lag.seconds_behind:.1f} s behind"
+                f"{name}\t{lag.events_behind} events\t{lag.seconds_behind:.1f} s "
+                f"behind\t{lag.set_aside} set aside"
             )
+        for name, runner in projections.runners.items():
+            for letter in runner.dead_letters():
+                typer.echo(
+                    f"{name}\tset aside: event {letter.notification_id} "
+                    f"(order {letter.originator_id} v{letter.originator_version}): "
+                    f"{letter.reason}"
+                )
 
 
 @projections_cli.command("grant-finance")

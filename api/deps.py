@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.context import current_request_id
 from api.keys import KeyStore, Principal
@@ -139,3 +140,30 @@ async def caller_context(
 
 
 CallerContext = Annotated[RequestContext, Depends(caller_context)]
+
+
+def _needs(dependant: Any, calls: tuple[object, ...]) -> bool:  # noqa: ANN401 - FastAPI's Dependant
+    return any(
+        dep.call in calls or _needs(dep, calls) for dep in dependant.dependencies
+    )
+
+
+async def check_access(request: Request) -> None:
+    """SPEC §9 for a request whose body did not validate: key and role first.
+
+    FastAPI parses the JSON body before it runs the dependencies, so a bad
+    body would otherwise answer 422 to a caller with no key (401) or a
+    finance key writing (403). Raises the HTTPException the route's own
+    dependencies would have raised.
+    """
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None or not _needs(dependant, (authenticated,)):
+        return
+    credentials = await _bearer(request)
+    keys = await get_keys(request)
+    principal = await run_in_threadpool(authenticated, request, keys, credentials)
+    aid = request.path_params.get("aid")
+    if _needs(dependant, (reader,)) and aid is not None and principal.account != aid:
+        raise HTTPException(404, "no such resource in this account")
+    if _needs(dependant, (writer, caller_writer)):
+        _may_write(principal)

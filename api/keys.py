@@ -41,13 +41,16 @@ class KeyStore:
 
     def __init__(self, url: str, schema: str, pool_size: int = 2) -> None:
         self.table = sql.Identifier(schema, "api_keys")
+        # Checked on checkout (a server restart leaves dead connections in the
+        # pool) and a short wait: an outage answers 503 quickly, not 500.
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            timeout=5,
+            timeout=2,
             open=True,
-            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
         )
         with schema_lock(url), self.pool.connection() as conn:
             conn.execute(

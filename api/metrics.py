@@ -74,13 +74,20 @@ def app_gauges(state: Any) -> Iterator[GaugeMetricFamily]:  # noqa: ANN401 - app
         "Age of the oldest event not yet projected",
         labels=["projection"],
     )
+    set_aside = GaugeMetricFamily(
+        "ledger_projection_dead_letters",
+        "Events a read model could not project and set aside",
+        labels=["projection"],
+    )
     projections = getattr(state, "projections", None)
     if projections is not None:
         for name, lag in projections.lag().items():
             lag_events.add_metric([name], lag.events_behind)
             lag_seconds.add_metric([name], lag.seconds_behind)
+            set_aside.add_metric([name], lag.set_aside)
     yield lag_events
     yield lag_seconds
+    yield set_aside
     pool = GaugeMetricFamily(
         "ledger_db_pool", "Event store connection pool", labels=["stat"]
     )

@@ -7,9 +7,11 @@ import re
 from typing import Final
 from uuid import uuid4
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import _request_id, current_request_id
+from api.problems import unexpected_error
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -143,3 +145,33 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class UnexpectedErrorMiddleware:
+    """Answer any unhandled exception inside the other middleware.
+
+    Starlette renders an ``Exception`` handler outside every middleware, so
+    its 500 would carry neither the request id nor the security headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise  # the answer is under way; only the server can end it
+            response = unexpected_error(Request(scope), error)
+            await response(scope, receive, send)

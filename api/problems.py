@@ -9,16 +9,19 @@ from http import HTTPStatus
 from typing import Any, Final
 
 import psycopg
-from eventsourcing.persistence import DataError
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolClosed, PoolTimeout
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import riverty_errors as riverty
 from api.context import current_request_id
+from api.deps import check_access
 from domain import errors as e
+from projections.setup import ProjectionLaggingError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON: Final = "application/problem+json"
@@ -155,6 +158,10 @@ def field_path(location: Sequence[int | str]) -> str:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
+    try:
+        await check_access(request)
+    except StarletteHTTPException as denied:
+        return await _http_error(request, denied)
     errors = [
         {
             "field": field_path(err.get("loc", ())),
@@ -193,15 +200,61 @@ async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+# The database cannot be reached or its pool is exhausted or closed: a retry
+# later may work, so 503 with Retry-After, never 500.
+UNAVAILABLE: Final = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    PoolClosed,
+)
+
+
+def _service_unavailable(
+    request: Request, code: str, title: str, detail: str
+) -> JSONResponse:
+    if riverty.is_riverty(request):
+        return riverty.http_error(503, detail, {"Retry-After": "1"})
+    return problem(request, 503, code, title, detail)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return _service_unavailable(
+        request, "database_unavailable", "Database unavailable", "retry shortly"
+    )
+
+
+async def _projection_lagging(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProjectionLaggingError)  # noqa: S101
+    log.warning("read refused: %s", exc)
+    return _service_unavailable(
+        request, "projection_lagging", "Read model behind", str(exc)
+    )
+
+
+def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled, in the route's dialect."""
+    if isinstance(exc, UNAVAILABLE):
+        log.warning("database unavailable: %s", exc)
+        return _service_unavailable(
+            request, "database_unavailable", "Database unavailable", "retry shortly"
+        )
     log.error("unhandled error", exc_info=exc)
+    if riverty.is_riverty(request):
+        return riverty.http_error(500, "Internal error.")
     return problem(request, 500, "internal_error", "Internal error")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Map known errors; the rest go to ``unexpected_error`` (api.middleware)."""
     app.add_exception_handler(e.LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _bad_data)
     app.add_exception_handler(psycopg.DataError, _bad_data)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(ProjectionLaggingError, _projection_lagging)
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)

@@ -12,7 +12,6 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from api.context import current_request_id
 from domain import errors as e
 
 PREFIX: Final = "/api/v3"
@@ -123,11 +122,8 @@ def message(
 
 
 def respond(status: int, messages: Iterable[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse(
-        list(messages),
-        status_code=status,
-        headers={"X-Request-Id": current_request_id()},
-    )
+    # X-Request-Id is added to every answer by RequestIdMiddleware.
+    return JSONResponse(list(messages), status_code=status)
 
 
 def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
@@ -179,6 +175,9 @@ def http_error(
         429: "Too many requests; retry later.",
     }
     text = texts.get(status, detail or "Request failed.")
-    response = respond(status, [message(f"{status}.000", text, None, detail or text)])
+    kind = "TechnicalError" if status >= 500 else "BusinessError"  # noqa: PLR2004
+    response = respond(
+        status, [message(f"{status}.000", text, None, detail or text, kind)]
+    )
     response.headers.update(headers or {})
     return response

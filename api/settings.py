@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="notification logs the events are split over by order "
         "(horizon recorder only)",
     )
+    projection_wait: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds a finance read waits for the read models to reach "
+        "every committed event before 503 projection_lagging",
+    )
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )

@@ -18,9 +18,11 @@ from typing import Any, ClassVar, Unpack, cast
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
 from domain.audited import AuditedAggregate
+from domain.bounds import DEFAULT_MAX_LINE_MINOR, check_amount
 from domain.commands import CommandResult, MoneyOptions, fingerprint, utc_now
 from domain.context import RequestContext, acting
 from domain.draft import DRAFT_NAMESPACE, DraftOrder, draft_uuid
@@ -33,10 +35,10 @@ from domain.errors import (
     OrderNotFoundError,
     VersionNotFoundError,
 )
-from domain.bounds import DEFAULT_MAX_LINE_MINOR, check_amount
 from domain.order import Order, order_uuid
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals
+from domain.snapshots import VerifiedSnapshotStore
 from domain.transcodings import register_value_transcodings
 from domain.values import Allocation, Item, RiskDecision
 
@@ -89,6 +91,21 @@ class OrderLedger(Application[UUID]):
         self._slots = (
             threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
         )
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        store = VerifiedSnapshotStore(
+            mapper=self.mapper,
+            recorder=self.factory.aggregate_recorder(purpose="snapshots"),
+        )
+        store.fold = self.fold_from_events
+        store.take = lambda aggregate: getattr(
+            type(aggregate), "Snapshot", Snapshot
+        ).take(aggregate)
+        return store
+
+    def fold_from_events(self, aggregate_id: UUID, version: int) -> Any:  # noqa: ANN401 - any aggregate
+        """An aggregate at ``version`` from its events alone, no snapshot."""
+        return replay(None, self.events.get(aggregate_id, lte=version))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -388,7 +405,7 @@ class OrderLedger(Application[UUID]):
             order = self._find(account, order_ref)
             if draft.order_ref is None:
                 if order is not None:
-                    raise OrderExistsError(account, order_ref)
+                    return self._completed_meanwhile(account, draft_ref, ctx)
                 order = Order.open(account, order_ref, draft.currency, draft.items)
             elif order is None:
                 raise OrderNotFoundError(account, order_ref)
@@ -400,6 +417,24 @@ class OrderLedger(Application[UUID]):
         return self._execute(
             draft_ref, context, "complete_draft", {"draft": draft_ref}, step
         )
+
+    def _completed_meanwhile(
+        self, account: str, draft_ref: str, ctx: RequestContext
+    ) -> CommandResult:
+        """The draft's order exists: completed by a concurrent identical request?
+
+        Draft and order commit together, and the order was read after the
+        draft, so a fresh read of the draft shows that completion.
+        """
+        draft = self.get_draft(account, draft_ref)
+        if draft.replayed(ctx) is not None:
+            assert draft.completed_order_ref is not None  # noqa: S101
+            assert draft.completed_version is not None  # noqa: S101
+            return CommandResult(
+                draft.completed_order_ref, draft.completed_version, replayed=True
+            )
+        draft.check_not_completed()
+        raise OrderExistsError(account, draft.new_order_ref)
 
     def get_draft(self, account: str, draft_ref: str) -> DraftOrder:
         draft = self._find_draft(account, draft_ref)

@@ -11,6 +11,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.application import OrderLedger
 from domain.chain import GENESIS, chain_hash
+from domain.snapshots import VerifiedSnapshotStore
 
 Progress = Callable[[int], None]
 BATCH = 1_000
@@ -31,6 +32,7 @@ class _Chain:
     head: str = GENESIS
     hashed: bool = False  # seen an event that was stored with its hash
     broken: BrokenChain | None = None
+    is_order: bool = False  # drafts are chained too, but are not orders
 
 
 @dataclass
@@ -68,16 +70,31 @@ class ChainVerifier:
             chain = chains.setdefault(UUID(str(stored.originator_id)), _Chain())
             self._check(chain, stored)
             events += 1
-        selected = [
-            c for c in chains.values() if account is None or c.account == account
-        ]
+        selected = {
+            aggregate_id: c
+            for aggregate_id, c in chains.items()
+            if account is None or c.account == account
+        }
+        for chain_id, chain in selected.items():
+            self._check_snapshot(chain_id, chain)
         return AuditReport(
-            orders_checked=len(selected),
+            orders_checked=sum(c.is_order for c in selected.values()),
             events_checked=events
             if account is None
-            else sum(c.version for c in selected),
-            broken=[c.broken for c in selected if c.broken is not None],
+            else sum(c.version for c in selected.values()),
+            broken=[c.broken for c in selected.values() if c.broken is not None],
         )
+
+    def _check_snapshot(self, aggregate_id: UUID, chain: _Chain) -> None:
+        """A snapshot must equal a fold of the events it stands for."""
+        store = self.ledger.snapshots
+        if chain.broken is not None or not isinstance(store, VerifiedSnapshotStore):
+            return
+        snapshot = store.latest(aggregate_id)
+        if snapshot is not None and not store.matches(snapshot):
+            version = snapshot.originator_version
+            reason = f"the snapshot at version {version} does not match the events"
+            chain.broken = BrokenChain(chain.ref, version, reason)
 
     def _stored(
         self, aggregate_id: UUID | None, progress: Progress | None
@@ -107,6 +124,7 @@ class ChainVerifier:
             ref = getattr(event, "order_ref", None) or getattr(event, "draft_ref", "?")
             chain.ref = str(ref)
             chain.account = getattr(event, "account", None)
+            chain.is_order = getattr(event, "order_ref", None) is not None
         for reason in self._faults(chain, stored, event):
             self._break(chain, stored.originator_version, reason)
             return

@@ -9,8 +9,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
-from domain.errors import DraftCompletedError, LineIdReusedError
 from domain.bounds import check_optional_id
+from domain.errors import DraftCompletedError, LineIdReusedError
 from domain.money import check_currency
 from domain.rules import check_item_count, check_item_fields
 from domain.values import Item

@@ -60,8 +60,9 @@ class NegativeTotalError(LedgerError):
 
     def __init__(self, total: str, payment_id: str | None, amount_minor: int) -> None:
         scope = f" of payment {payment_id}" if payment_id else ""
+        name = total.replace("_", " ")
         super().__init__(
-            f"the {total}{scope} would be {amount_minor}, below zero",
+            f"the {name}{scope} would be {amount_minor}, below zero",
             total=total,
             payment_id=payment_id,
             resulting_minor=amount_minor,

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
+from domain.bounds import check_amount, check_id, check_optional_id, check_text
 from domain.errors import (
     AuthorizationExpiredError,
     CurrencyMismatchError,
@@ -22,7 +23,6 @@ from domain.errors import (
 )
 from domain.money import check_currency
 from domain.replacement import plan_replacement
-from domain.bounds import check_amount, check_id, check_optional_id, check_text
 from domain.rules import (
     Movement,
     check_new_items,

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from domain.bounds import check_amount
 from domain.errors import (
     AmbiguousPaymentError,
     InvalidItemError,
     ReplaceAfterCaptureError,
 )
-from domain.bounds import check_amount
 from domain.rules import (
     check_item_count,
     check_item_fields,

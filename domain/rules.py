@@ -7,6 +7,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from domain.bounds import (
+    MAX_INT4,
+    check_amount,
+    check_id,
+    check_int,
+    check_optional_id,
+    check_optional_text,
+    check_quantity,
+    check_sum,
+    check_text,
+)
 from domain.errors import (
     AmountSignError,
     DuplicateLineError,
@@ -24,18 +35,6 @@ from domain.errors import (
     TooManyItemsError,
     TotalsMismatchError,
     UnknownLineError,
-)
-from domain.bounds import (
-    MAX_INT4,
-    MAX_MINOR,
-    check_amount,
-    check_id,
-    check_int,
-    check_optional_id,
-    check_optional_text,
-    check_quantity,
-    check_sum,
-    check_text,
 )
 from domain.values import Allocation, Balance, Item, Line
 
@@ -96,7 +95,9 @@ def _check_tax_lines(item: Item, gross: int) -> None:
         if not isinstance(percentage, Decimal) or not percentage.is_finite():
             raise InvalidItemError("tax_lines.percentage", "not a finite number")
         if not 0 <= percentage <= MAX_PERCENT:
-            raise InvalidItemError("tax_lines.percentage", f"{percentage} not in 0..100")
+            raise InvalidItemError(
+                "tax_lines.percentage", f"{percentage} not in 0..100"
+            )
         if amount * gross < 0:
             raise InvalidItemError(
                 "tax_lines.amount", f"line {item.line_id}: tax has the other sign"
@@ -120,7 +121,7 @@ def check_order_total(lines: Sequence[Item]) -> None:
     check_sum((item.gross_amount for item in lines), "gross_amount")
     total = sum(item.gross_amount for item in lines if item.reverses is None)
     if total < 0:
-        raise NegativeTotalError("order total", None, total)
+        raise NegativeTotalError("order_total", None, total)
 
 
 def check_new_items(
@@ -225,16 +226,16 @@ def check_payment_net(
     """
     net_authorized = before.authorized - before.released
     if movement is Movement.AUTHORIZE:
-        _not_negative("net authorization", payment_id, net_authorized + amount_minor)
+        _not_negative("net_authorization", payment_id, net_authorized + amount_minor)
     elif movement is Movement.CAPTURE:
         captured = before.captured + amount_minor
-        _not_negative("net capture", payment_id, captured)
+        _not_negative("net_capture", payment_id, captured)
         if amount_minor > 0 and captured > net_authorized:
             capturable = net_authorized - before.captured
             raise OverCaptureError(None, payment_id, amount_minor, capturable)
     elif movement is Movement.REFUND:
         refunded = before.refunded + amount_minor
-        _not_negative("net refund", payment_id, refunded)
+        _not_negative("net_refund", payment_id, refunded)
         if amount_minor > 0 and refunded > before.captured:
             refundable = before.captured - before.refunded
             raise OverRefundError(None, payment_id, amount_minor, refundable)

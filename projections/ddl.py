@@ -61,6 +61,16 @@ JOURNAL = (
         ON {schema}.journal (account, order_id)""",
 )
 
+# Shared by the views: one row per event a view set aside (poison isolation).
+DEAD_LETTERS = (
+    """CREATE TABLE IF NOT EXISTS {schema}.projection_dead_letters (
+        view_name text NOT NULL, notification_id bigint NOT NULL,
+        originator_id uuid NOT NULL, originator_version bigint NOT NULL,
+        topic text NOT NULL, reason text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (view_name, notification_id))""",
+)
+
 INSERT_FIRST_AUTHORIZATION = """INSERT INTO {schema}.payment_authorizations
     VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"""
 

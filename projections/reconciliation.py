@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from projections.spreadsheet import safe_row
+
 COLUMNS = ("date", "order_id", "payment_id", "kind", "amount", "currency", "reference")
 KINDS = ("capture", "refund")
 
@@ -55,11 +57,13 @@ class Reconciliation:
         for result, rows in self.as_dict().items():
             for row in rows:
                 writer.writerow(
-                    (
-                        result,
-                        *(row.get(c, "") for c in COLUMNS),
-                        row.get("ledger_amount", ""),
-                        row.get("ledger_reference", ""),
+                    safe_row(
+                        (
+                            result,
+                            *(row.get(c, "") for c in COLUMNS),
+                            row.get("ledger_amount", ""),
+                            row.get("ledger_reference", ""),
+                        )
                     )
                 )
         return out.getvalue()

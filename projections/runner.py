@@ -18,18 +18,43 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Notification
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import OrderLedger
 from domain.order import Order
 from projections.fold import ORDER_TOPICS, Folded, OrderFolder
-from projections.views import ReadModelView
+from projections.views import DeadLetter, ReadModelView
 from projections.wakeup import Wakeup
 from store.recorder import HorizonRecorder
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
+# Failures of the database connection, not of an event: retried, never set aside.
+TRANSIENT = (
+    InterfaceError,
+    OperationalError,
+    psycopg.InterfaceError,
+    psycopg.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class PoisonedOrderError(Exception):
+    """An earlier event of this order was set aside."""
+
+    def __init__(self, originator_id: UUID) -> None:
+        super().__init__(f"an earlier event of order {originator_id} was set aside")
+
+
 Progress = Callable[[int], None]
 LAG_REPORT_SECONDS = 60.0
 
@@ -38,6 +63,7 @@ LAG_REPORT_SECONDS = 60.0
 class Lag:
     events_behind: int
     seconds_behind: float
+    set_aside: int = 0  # events this read model could not project (dead letters)
 
 
 class ProjectionRunner:
@@ -49,6 +75,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.folder = OrderFolder(ledger)
         self._lock = threading.Lock()
+        self._poisoned_orders: set[UUID] | None = None
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Process every notification not yet projected; returns how many."""
@@ -64,6 +91,7 @@ class ProjectionRunner:
         with self._lock:
             self.view.reset()
             self.folder.forget()  # cached orders are ahead of an empty view
+            self._poisoned_orders = None
         return self.catch_up(progress)
 
     def step(self) -> int:
@@ -76,24 +104,95 @@ class ProjectionRunner:
             notifications = self._select(log, start, self.batch_size)
             if not notifications:
                 return 0
-            folded: list[tuple[Folded, int]] = []
             try:
-                for notification in notifications:
-                    if notification.topic in ORDER_TOPICS:
-                        event = self.ledger.mapper.to_domain_event(notification)
-                        assert isinstance(event, Order.Event)  # noqa: S101
-                        folded.append((self.folder.fold(event), notification.id))
-                self.view.process(folded, notifications[-1].id, log)
-            except IntegrityError:
-                self.folder.forget()
-                if self.view.position(log) < notifications[-1].id:
-                    raise  # a real conflict in the rows, not a redelivery
-                # Another runner projected this batch first: go on from there.
-                return 0
-            except Exception:
+                self._project(notifications, log)
+            except TRANSIENT:
                 self.folder.forget()
                 raise
+            except Exception:  # noqa: BLE001 - any other failure: find the event
+                self.folder.forget()
+                if self.view.position(log) >= notifications[-1].id:
+                    # Another runner projected this batch first: go on from there.
+                    return 0
+                return self._project_one_by_one(notifications, log)
             return len(notifications)
+
+    def _project(self, notifications: Sequence[Notification], log: int) -> None:
+        folded: list[tuple[Folded, int]] = []
+        for notification in notifications:
+            if notification.topic not in ORDER_TOPICS:
+                continue
+            if _order_id(notification) in self._poisoned():
+                raise PoisonedOrderError(_order_id(notification))
+            event = self.ledger.mapper.to_domain_event(notification)
+            assert isinstance(event, Order.Event)  # noqa: S101
+            folded.append((self.folder.fold(event), notification.id))
+        self.view.process(folded, notifications[-1].id, log)
+
+    def _project_one_by_one(
+        self, notifications: Sequence[Notification], log: int
+    ) -> int:
+        """Isolate the events that fail: each is set aside, the rest projected.
+
+        An event that fails to project for a reason that is not transient
+        (a value its tables cannot hold, an undecodable event, a bug) would
+        otherwise stop this view for every order of every account, for good.
+        Later events of the same order are set aside too: their balances
+        build on the one that is missing.
+        """
+        for notification in notifications:
+            if self.view.position(log) >= notification.id:
+                continue
+            try:
+                self._project([notification], log)
+            except TRANSIENT:
+                self.folder.forget()
+                raise
+            except Exception as error:  # noqa: BLE001 - recorded, then skipped
+                self.folder.forget()
+                if self.view.position(log) >= notification.id:
+                    continue  # projected by another runner meanwhile
+                self._set_aside(notification, error, log)
+        return len(notifications)
+
+    def _set_aside(
+        self, notification: Notification, error: Exception, log: int
+    ) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        logger.error(
+            "projection %s set aside event %d of %s: %s",
+            self.view.name,
+            notification.id,
+            notification.originator_id,
+            reason,
+        )
+        try:
+            self.view.set_aside(
+                DeadLetter(
+                    notification.id,
+                    _order_id(notification),
+                    notification.originator_version,
+                    notification.topic,
+                    reason,
+                ),
+                log,
+            )
+        except IntegrityError:
+            if self.view.position(log) < notification.id:
+                raise
+            return  # another runner got there first
+        self._poisoned().add(_order_id(notification))
+
+    def _poisoned(self) -> set[UUID]:
+        """Orders with an event set aside: every later event of theirs is too."""
+        if self._poisoned_orders is None:
+            self._poisoned_orders = {
+                letter.originator_id for letter in self.view.dead_letters()
+            }
+        return self._poisoned_orders
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return self.view.dead_letters()
 
     def _logs(self) -> range:
         recorder = self.ledger.recorder
@@ -107,29 +206,51 @@ class ProjectionRunner:
             )
         return recorder.select_notifications(start=start, limit=limit)
 
-    def _head(self, log: int) -> int:
+    def head(self, log: int) -> int:
+        """The last committed event of a log, whether readers may pass to it yet."""
         recorder = self.ledger.recorder
         if isinstance(recorder, HorizonRecorder):
-            return recorder.max_log_notification_id(log) or 0
+            return recorder.max_committed_id(log) or 0
         return recorder.max_notification_id() or 0
 
+    def heads(self) -> dict[int, int]:
+        return {log: self.head(log) for log in self._logs()}
+
+    def _oldest_unprojected(self, log: int, position: int) -> Notification | None:
+        recorder = self.ledger.recorder
+        if isinstance(recorder, HorizonRecorder):
+            return recorder.oldest_committed_after(log, position)
+        found = recorder.select_notifications(start=position + 1, limit=1)
+        return found[0] if found else None
+
     def lag(self) -> Lag:
-        """Ids not yet projected, summed over logs; the oldest such event's age."""
+        """How far behind this read model is.
+
+        Committed events not yet projected (an id distance, summed over logs),
+        the oldest such event's age, and how many events were set aside.
+        """
         behind, seconds = 0, 0.0
         for log in self._logs():
-            head, position = self._head(log), self.view.position(log)
+            head, position = self.head(log), self.view.position(log)
             if position >= head:
                 continue
             behind += head - position
-            oldest = self._select(log, position + 1, 1)
+            oldest = self._oldest_unprojected(log, position)
             if oldest:
-                event = self.ledger.mapper.to_domain_event(oldest[0])
+                event = self.ledger.mapper.to_domain_event(oldest)
                 age = time.time() - event.timestamp.timestamp()  # type: ignore[attr-defined]
                 seconds = max(seconds, age)
-        return Lag(behind, seconds)
+        return Lag(behind, seconds, len(self.view.dead_letters()))
+
+    def reached(self, heads: dict[int, int]) -> bool:
+        return all(self.view.position(log) >= head for log, head in heads.items())
 
     def wait(self, notification_id: int, timeout: float = 10.0) -> None:
-        """Read-your-writes: return once ``notification_id`` is projected."""
+        """Project (in this thread) until ``notification_id`` is; for tools and tests.
+
+        A service reads with ``Projections.wait_for_head``, which leaves the
+        projecting to the runner that follows the log.
+        """
         deadline = time.monotonic() + timeout
         while self._behind(notification_id):
             if not self.step() and time.monotonic() > deadline:
@@ -138,7 +259,7 @@ class ProjectionRunner:
 
     def _behind(self, notification_id: int) -> bool:
         return any(
-            self.view.position(log) < min(notification_id, self._head(log))
+            self.view.position(log) < min(notification_id, self.head(log))
             for log in self._logs()
         )
 
@@ -166,7 +287,7 @@ class ProjectionRunner:
                     wakeup.wait(idle_seconds, stop)
                 if time.monotonic() >= next_report:
                     lag = self.lag()
-                    log.info(
+                    logger.info(
                         "projection %s: %d events, %.1f s behind",
                         self.view.name,
                         lag.events_behind,
@@ -174,5 +295,10 @@ class ProjectionRunner:
                     )
                     next_report = time.monotonic() + LAG_REPORT_SECONDS
             except Exception:
-                log.exception("projection %s failed; retrying", self.view.name)
+                logger.exception("projection %s failed; retrying", self.view.name)
                 stop.wait(1.0)
+
+
+def _order_id(notification: Notification) -> UUID:
+    originator = notification.originator_id
+    return originator if isinstance(originator, UUID) else UUID(originator)

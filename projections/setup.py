@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,14 +40,40 @@ def open_views(
     return views
 
 
-class Projections:
-    """Every read model's runner, optionally following the log in threads."""
+# How often a read waiting for the runner looks at its position again.
+POSITION_POLL_SECONDS = 0.01
 
-    def __init__(self, ledger: OrderLedger, views: list[ReadModelView]) -> None:
+
+class ProjectionLaggingError(Exception):
+    """A read model could not be brought up to the committed head in time."""
+
+    def __init__(self, view: str, behind: int, waited: float) -> None:
+        super().__init__(
+            f"read model {view} is {behind} events behind after {waited:.1f} s"
+        )
+        self.view = view
+        self.behind = behind
+
+
+class Projections:
+    """Every read model's runner, optionally following the log in threads.
+
+    ``followed_elsewhere``: another process (``ledger project``) follows the
+    log, so reads wait for it instead of projecting themselves.
+    """
+
+    def __init__(
+        self,
+        ledger: OrderLedger,
+        views: list[ReadModelView],
+        *,
+        followed_elsewhere: bool = False,
+    ) -> None:
         self.ledger = ledger
         self.runners = {view.name: ProjectionRunner(ledger, view) for view in views}
         self.datastore = views[0].datastore
         self.schema = self.datastore.schema
+        self.followed_elsewhere = followed_elsewhere
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -57,8 +84,35 @@ class Projections:
             yield curs
 
     def wait_for_head(self, timeout: float = 5.0) -> None:
-        """Read-your-writes for reports: project up to the log's current end."""
-        self.wait(self.ledger.recorder.max_notification_id() or 0, timeout)
+        """Fresh or loud (SPEC §10): every event committed now is projected.
+
+        With a runner following the log (a thread here, or another process)
+        the read waits for it; it never projects in the request thread, where
+        it would race that runner. Alone (a command-line report), it projects.
+        Raises ProjectionLaggingError when the head is not reached in time.
+        """
+        started = time.monotonic()
+        for runner in self.runners.values():
+            heads = runner.heads()
+            if not (self._threads or self.followed_elsewhere):
+                try:
+                    runner.wait(max(heads.values(), default=0), timeout)
+                except TimeoutError:
+                    behind = runner.lag().events_behind
+                    waited = time.monotonic() - started
+                    raise ProjectionLaggingError(
+                        runner.view.name, behind, waited
+                    ) from None
+                continue
+            while not runner.reached(heads):
+                waited = time.monotonic() - started
+                if waited > timeout:
+                    behind = sum(
+                        max(0, head - runner.view.position(log))
+                        for log, head in heads.items()
+                    )
+                    raise ProjectionLaggingError(runner.view.name, behind, waited)
+                time.sleep(POSITION_POLL_SECONDS)
 
     def catch_up(self) -> int:
         return sum(runner.catch_up() for runner in self.runners.values())
@@ -96,7 +150,9 @@ class Projections:
 def running(
     ledger: OrderLedger, url: str, schema: str, *, follow: bool
 ) -> Iterator[Projections]:
-    projections = Projections(ledger, open_views(url, schema))
+    projections = Projections(
+        ledger, open_views(url, schema), followed_elsewhere=not follow
+    )
     if follow:
         projections.start()
     try:

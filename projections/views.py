@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -16,6 +18,18 @@ from projections.fold import Folded
 from projections.journal import journal_rows
 
 UPSTREAM = "ledger"  # the application whose notification log is projected
+DEAD_LETTER_TABLE = "projection_dead_letters"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event a view could not project, and why; the view went on without it."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    reason: str
 
 
 def upstream(log: int) -> str:
@@ -39,7 +53,8 @@ class ReadModelView(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
         schema = sql.Identifier(self.datastore.schema)
         self.sql_create_statements.extend(
-            sql.SQL(statement).format(schema=schema) for statement in self.statements
+            sql.SQL(statement).format(schema=schema)
+            for statement in (*self.statements, *ddl.DEAD_LETTERS)
         )
 
     def table(self, name: str) -> sql.Composed:
@@ -66,11 +81,48 @@ class ReadModelView(PostgresTrackingRecorder):
     ) -> None:
         raise NotImplementedError
 
+    def set_aside(self, letter: DeadLetter, log: int = 0) -> None:
+        """Record an event this view cannot project, and move past it, atomically."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL(
+                    "INSERT INTO {} (view_name, notification_id, originator_id, "
+                    "originator_version, topic, reason) VALUES (%s, %s, %s, %s, %s, %s)"
+                ).format(self.table(DEAD_LETTER_TABLE)),
+                (
+                    self.name,
+                    letter.notification_id,
+                    letter.originator_id,
+                    letter.originator_version,
+                    letter.topic,
+                    letter.reason[:2000],
+                ),
+            )
+            self._insert_tracking(curs, Tracking(upstream(log), letter.notification_id))
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every event set aside, oldest first."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, "
+                    "reason FROM {} WHERE view_name = %s ORDER BY notification_id"
+                ).format(self.table(DEAD_LETTER_TABLE)),
+                (self.name,),
+            )
+            return [DeadLetter(**row) for row in curs.fetchall()]
+
     def reset(self) -> None:
         """Empty the tables and forget the position, in one transaction."""
         with self.datastore.transaction(commit=True) as curs:
             for name in self.tables:
                 curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
+            curs.execute(
+                sql.SQL("DELETE FROM {} WHERE view_name = %s").format(
+                    self.table(DEAD_LETTER_TABLE)
+                ),
+                (self.name,),
+            )
             curs.execute(
                 sql.SQL(
                     "DELETE FROM {} WHERE application_name = %s "

@@ -13,14 +13,25 @@ This recorder gives readers the same guarantee another way:
   pipeline, before COMMIT. Under that lock the transaction gets its id
   (xid) and its notification ids, so for any two writing transactions xid
   order and notification-id order agree. Each row stores its writer's xid.
-* Readers only see rows whose writer's xid is below the ``xmin`` of their
-  snapshot, the oldest transaction still running. Every transaction below
-  that horizon has finished, so no row can still appear below a row a reader
-  has been given: a committed row below one that is returned has a smaller
-  xid (the lock), hence is below the horizon and visible too.
+* Readers stop below a horizon made of the *event writers* only, so an
+  unrelated open transaction (another database, an idle BI session, a long
+  report) holds nothing back. A read is two statements:
 
-The price: a transaction that stays open anywhere on the PostgreSQL server
-holds the horizon back, and projections wait for it (they never skip).
+  1. ``xmax``, the first xid not yet assigned at this moment, and ``W``, the
+     xids of transactions that hold ``RowExclusiveLock`` on the events table
+     (every INSERT into it takes that lock and keeps it until the end of
+     its transaction).
+  2. Then, under a new snapshot S: rows with ``transaction_id <
+     least(xmax, min(xids in W still running in S))``.
+
+  No row can commit later below a row a reader was given. Say a returned
+  row R (writer xid r) had a row of writer T, still running at S, below it.
+  T took its ids before R's writer, so t < r < xmax and T had its xid before
+  statement 1. If T had inserted by then, it held the lock, so t is in W
+  and running in S: the horizon is at most t < r, and R was not returned.
+  If it had not inserted yet, R's writer took its xid after T's insert,
+  after statement 1, so r >= xmax: again not returned.
+
 The events INSERT must be its transaction's first write, which it is here:
 the recorder owns that transaction.
 """
@@ -47,7 +58,23 @@ from psycopg.rows import DictRow
 LOCK_NAMESPACE = 0x1ED6
 LOCK = "SELECT pg_advisory_lock(%s, %s)"
 UNLOCK = "SELECT pg_advisory_unlock(%s, %s)"
-HORIZON = sql.SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
+# Statement 1 of a read (see the module docstring): xmax, then the writers.
+WRITERS = sql.SQL(
+    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax, ARRAY("
+    "SELECT t.transactionid::text::bigint FROM pg_locks r JOIN pg_locks t "
+    "ON t.virtualtransaction = r.virtualtransaction "
+    "AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' "
+    "WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' "
+    "AND r.relation = {table}::regclass AND r.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+    ") AS writers"
+)
+# Statement 2's condition; pg_locks shows 32-bit xids, snapshots 64-bit ones.
+HORIZON = sql.SQL(
+    "transaction_id < LEAST(%(xmax)s::xid8, (SELECT min(x) "
+    "FROM pg_snapshot_xip(pg_current_snapshot()) x "
+    "WHERE mod(x::text::numeric, 4294967296)::bigint = ANY(%(writers)s)))"
+)
 
 
 class HorizonRecorder(PostgresApplicationRecorder):
@@ -81,10 +108,12 @@ class HorizonRecorder(PostgresApplicationRecorder):
         ).format(
             table, sql.Identifier(self.datastore.schema, self.stored_event_type_name)
         )
-        self.max_notification_id_statement = sql.SQL(
-            "SELECT MAX(notification_id) FROM {0} WHERE {1}"
-        ).format(table, HORIZON)
         self.table = table
+        self.writers_statement = WRITERS.format(
+            table=sql.Literal(
+                f"{_quoted(self.datastore.schema)}.{_quoted(events_table_name)}"
+            )
+        )
         self.lock_timeout_statement = sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
             datastore.lock_timeout
         )
@@ -182,14 +211,49 @@ class HorizonRecorder(PostgresApplicationRecorder):
         """One log's notifications from id ``start``, in order, none skipped."""
         return self._select(log, start, limit, stop, ())
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def max_notification_id(self) -> int | None:
+        """The highest id a reader may be given now (below the horizon)."""
+        return self._max(None, below_horizon=True)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def max_log_notification_id(self, log: int) -> int | None:
-        statement = sql.SQL(
-            "SELECT MAX(notification_id) AS max FROM {0} WHERE log_id = %s AND {1}"
-        ).format(self.table, HORIZON)
+        return self._max(log, below_horizon=True)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def max_committed_id(self, log: int | None = None) -> int | None:
+        """The highest committed id, horizon or not: what lag is counted against."""
+        return self._max(log, below_horizon=False)
+
+    def _max(self, log: int | None, *, below_horizon: bool) -> int | None:
+        conditions = [HORIZON] if below_horizon else []
+        params: dict[str, object] = {}
+        if log is not None:
+            conditions.append(sql.SQL("log_id = %(log)s"))
+            params["log"] = log
+        where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
+        statement = sql.SQL("SELECT MAX(notification_id) AS max FROM {0} WHERE {1}")
+        rows = self._read(
+            statement.format(self.table, where), params, below_horizon=below_horizon
+        )
+        return rows[0]["max"] if rows else None
+
+    def _read(
+        self,
+        statement: sql.Composed,
+        params: dict[str, object],
+        *,
+        below_horizon: bool,
+    ) -> list[DictRow]:
+        """Run a read; with ``below_horizon``, statement 1 runs first (see above)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (log,), prepare=True)
-            row = curs.fetchone()
-            return row["max"] if row else None
+            if below_horizon:
+                curs.execute(self.writers_statement, prepare=True)
+                head = curs.fetchone()
+                assert head is not None  # noqa: S101 - a SELECT without FROM
+                params = {**params, "xmax": head["xmax"], "writers": head["writers"]}
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchall()
 
     def _select(  # noqa: PLR0913 - the library's, plus the log
         self,
@@ -202,37 +266,53 @@ class HorizonRecorder(PostgresApplicationRecorder):
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
         conditions = [HORIZON]
-        params: list[object] = []
+        params: dict[str, object] = {"limit": limit}
         if log is not None:
-            conditions.append(sql.SQL("log_id = %s"))
-            params.append(log)
+            conditions.append(sql.SQL("log_id = %(log)s"))
+            params["log"] = log
         if start is not None:
             above = ">=" if inclusive_of_start else ">"
-            conditions.append(sql.SQL(f"notification_id {above} %s"))
-            params.append(start)
+            conditions.append(sql.SQL(f"notification_id {above} %(start)s"))
+            params["start"] = start
         if stop is not None:
-            conditions.append(sql.SQL("notification_id <= %s"))
-            params.append(stop)
+            conditions.append(sql.SQL("notification_id <= %(stop)s"))
+            params["stop"] = stop
         if topics:
-            conditions.append(sql.SQL("topic = ANY(%s)"))
-            params.append(list(topics))
-        params.append(limit)
+            conditions.append(sql.SQL("topic = ANY(%(topics)s)"))
+            params["topics"] = list(topics)
         statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {0} WHERE {1} ORDER BY notification_id LIMIT %s"
+            "FROM {0} WHERE {1} ORDER BY notification_id LIMIT %(limit)s"
         ).format(self.table, sql.SQL(" AND ").join(conditions))
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, params, prepare=True)
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs
-            ]
+        return [
+            _notification(row)
+            for row in self._read(statement, params, below_horizon=True)
+        ]
+
+    def oldest_committed_after(self, log: int, position: int) -> Notification | None:
+        """The first committed event above ``position``, horizon or not (for lag)."""
+        statement = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0} WHERE log_id = %(log)s AND notification_id > %(start)s "
+            "ORDER BY notification_id LIMIT 1"
+        ).format(self.table)
+        params: dict[str, object] = {"log": log, "start": position}
+        rows = self._read(statement, params, below_horizon=False)
+        return _notification(rows[0]) if rows else None
+
+
+def _notification(row: DictRow) -> Notification:
+    return Notification(
+        id=row["notification_id"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _add_columns(schema: str, table: str) -> list[sql.Composed]:

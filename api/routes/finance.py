@@ -23,7 +23,9 @@ MAX_FILE_ROWS = 100_000
 
 
 def _projections(request: Request) -> Projections:
+    """The read models, once they hold every event committed before this read."""
     projections: Projections = request.app.state.projections
+    projections.wait_for_head(request.app.state.settings.projection_wait)
     return projections
 
 
@@ -82,7 +84,6 @@ def list_orders(
         authorized_before=older,
         expiring_before=_aware(expiring_before, "expiring_before"),
     )
-    projections.wait_for_head()
     try:
         with projections.reading() as curs:
             rows, next_cursor = queries.list_orders(
@@ -124,7 +125,6 @@ def settlement_report(
     if to < from_:
         raise HTTPException(400, "to is before from")
     projections = _projections(request)
-    projections.wait_for_head()
     with projections.reading() as curs:
         rows = queries.settlement(
             curs, projections.schema, aid, from_, to, _aware(as_of, "as_of")
@@ -172,10 +172,8 @@ async def reconcile(
 async def _reconcile(
     request: Request, aid: str, rows: list[reconciliation.SettlementRow]
 ) -> reconciliation.Reconciliation:
-    projections = _projections(request)
-
     def work() -> reconciliation.Reconciliation:
-        projections.wait_for_head()
+        projections = _projections(request)
         if not rows:
             return reconciliation.Reconciliation()
         first = min(r.date for r in rows)

@@ -20,7 +20,9 @@ HOSTILE_DINTERO_ITEMS = [
     pytest.param([chair(1, 2**62), chair(2, 2**62)], id="two-lines-of-2^62"),
     pytest.param([chair(2**31, 100)], id="line-id-2^31"),
     pytest.param([{**chair(1, 100), "id": "a\u0000b"}], id="nul-in-id"),
-    pytest.param([{**chair(1, 100), "description": "x\u0000"}], id="nul-in-description"),
+    pytest.param(
+        [{**chair(1, 100), "description": "x\u0000"}], id="nul-in-description"
+    ),
     pytest.param([{**chair(1, 100), "quantity": 1e30}], id="quantity-1e30"),
     pytest.param([chair(1, -100)], id="negative-order"),
 ]
@@ -49,7 +51,9 @@ def test_dintero_items_that_do_not_fit_are_refused(writer, finance, fuzz_ledger,
 
 def test_nul_in_a_payment_id_is_refused(writer, finance):
     order_id = create_order(writer, [chair(1, 1000)])
-    response = operation(writer, order_id, "authorizations", {1: 1000}, payment_id="P\0")
+    response = operation(
+        writer, order_id, "authorizations", {1: 1000}, payment_id="P\0"
+    )
     assert response.status_code in (400, 422), response.text
     assert_finance_reads(finance)
 

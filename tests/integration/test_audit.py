@@ -106,3 +106,59 @@ def test_events_from_before_hashing_chain_from_genesis(pg_ledger, database_url, 
     )
     [broken] = ChainVerifier(pg_ledger).verify().broken
     assert (broken.version, broken.reason) == (4, "the event carries no hash")
+
+
+def replace_snapshot_amount(database_url: str, schema: str, old: int, new: int) -> int:
+    """DELETE + INSERT, which the triggers allow: a line reading ``new``."""
+    table = sql.Identifier(schema, "ledger_snapshots")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            sql.SQL(
+                "DELETE FROM {} RETURNING originator_id, originator_version, topic, "
+                "state"
+            ).format(table)
+        ).fetchall()
+        for originator_id, version, topic, state in rows:
+            text = bytes(state).decode()
+            assert f'"gross_amount":{old}' in text
+            forged = text.replace(f'"gross_amount":{old}', f'"gross_amount":{new}')
+            conn.execute(
+                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(table),
+                (originator_id, version, topic, forged.encode()),
+            )
+    return len(rows)
+
+
+def test_a_forged_snapshot_is_found_and_never_read(
+    pg_settings, database_url, schema
+):
+    from api.database import open_ledger  # noqa: PLC0415
+
+    ledger = open_ledger(pg_settings, database_url)
+    try:
+        paid(ledger, "SNAP")
+        ledger.take_snapshot(order_uuid("acct", "SNAP"))
+        ChainVerifier(ledger).verify()  # the genuine snapshot is verified and cached
+    finally:
+        ledger.close()
+    assert replace_snapshot_amount(database_url, schema, 1000, 999999) == 1
+
+    # A fresh process, as after a restart: nothing verified yet.
+    ledger = open_ledger(pg_settings, database_url)
+    try:
+        order = ledger.get_order("acct", "SNAP")
+        assert order.line(1).item.gross_amount == 1_000
+        assert ledger.snapshots.mismatches == 1
+        report = ChainVerifier(ledger).verify()
+        [broken] = report.broken
+        assert (broken.order_id, broken.version) == ("SNAP", 5)
+        assert "snapshot" in broken.reason
+    finally:
+        ledger.close()
+
+
+def test_a_draft_is_verified_but_not_counted_as_an_order(pg_ledger):
+    paid(pg_ledger, "O1")
+    pg_ledger.create_draft("acct", "EUR", [item(1, 100)])
+    report = ChainVerifier(pg_ledger).verify()
+    assert (report.orders_checked, report.events_checked) == (1, 6)

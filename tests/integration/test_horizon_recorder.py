@@ -170,3 +170,43 @@ def test_events_written_under_the_table_lock_stay_readable(pg_settings, database
         assert new.get_order("acct", "BEFORE").line(1).balance("P").authorized == 500
     finally:
         new.close()
+
+
+@pytest.mark.parametrize("where", ["another database", "the same database"])
+def test_an_open_transaction_that_writes_no_events_holds_nothing_back(
+    pg_ledger, server_url, database_url, where
+):
+    """SPEC §10: an idle BI session in a transaction must not freeze the reads."""
+    recorder = pg_ledger.recorder
+    url = server_url if where == "another database" else database_url
+    with psycopg.connect(url) as idle:  # not autocommit: BEGIN and stay open
+        idle.execute("SELECT pg_current_xact_id()")  # takes an xid, as writes do
+        (taken,) = recorder.insert_events([stored("test:after-idle")])
+
+        assert ids(recorder.select_notifications(start=1, limit=10)) == [taken]
+        assert recorder.max_notification_id() == taken
+        assert recorder.max_committed_id() == taken
+        idle.rollback()
+
+
+def test_lag_counts_committed_events_a_writer_still_holds_back(
+    pg_ledger, database_url, schema
+):
+    recorder = pg_ledger.recorder
+    hold_commits_of(database_url, schema, "test:slow")
+    with (
+        ThreadPoolExecutor(1) as pool,
+        psycopg.connect(database_url, autocommit=True) as gate,
+    ):
+        gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
+        slow = pool.submit(recorder.insert_events, [stored("test:slow")])
+        wait_for_advisory_waiter(gate, "objid", GATE, "the held commit")
+        (fast_id,) = recorder.insert_events([stored("test:fast")])
+
+        # Readers may not pass the held writer, but the committed event counts.
+        assert recorder.max_notification_id() is None
+        assert recorder.max_committed_id() == fast_id
+        assert recorder.oldest_committed_after(0, 0).id == fast_id
+
+        gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+        slow.result(timeout=30)

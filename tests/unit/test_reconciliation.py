@@ -69,3 +69,24 @@ def test_pairs_by_reference_then_by_amount_then_reports_mismatches():
 def test_text_that_is_not_csv_is_a_file_error(text):
     with pytest.raises(SettlementFileError):
         list(parse(text))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised():
+    from api.reports import settlement_csv  # noqa: PLC0415
+    from projections.reconciliation import Reconciliation  # noqa: PLC0415
+
+    row = {
+        "date": "2026-01-01",
+        "currency": "EUR",
+        "payment_id": '=HYPERLINK("http://x","y")',
+        "authorized": -100,
+        "captured": 0,
+        "refunded": 0,
+        "released": 0,
+        "net": -100,
+    }
+    text = settlement_csv([row])
+    assert "'=HYPERLINK" in text
+    assert ",-100," in text  # numbers stay numbers
+    result = Reconciliation(missing_in_file=[{"payment_id": "@SUM(A1)", "amount": 5}])
+    assert "'@SUM(A1)" in result.to_csv()

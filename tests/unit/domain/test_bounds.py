@@ -204,7 +204,5 @@ class TestNegativeOrders:
     def test_a_checkout_with_a_negative_total_is_rejected(self):
         ledger = OrderLedger(POPO)
         with pytest.raises(LedgerError) as info:
-            ledger.authorize_order(
-                "a", "N1", "EUR", [item(1, -100)], (-100, -100), "P"
-            )
+            ledger.authorize_order("a", "N1", "EUR", [item(1, -100)], (-100, -100), "P")
         assert info.value.code == "negative_total"

@@ -437,7 +437,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 )
         totals = order.totals()
         assert order.total_refundable() == totals.captured - totals.refunded
-        assert sum(ln.item.gross_amount for ln in order.lines if not ln.is_reversal) >= 0
+        assert (
+            sum(ln.item.gross_amount for ln in order.lines if not ln.is_reversal) >= 0
+        )
         for pid in PAYMENTS:
             net = order.totals(pid)
             assert net.authorized - net.released >= 0

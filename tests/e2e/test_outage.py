@@ -1,0 +1,117 @@
+"""The database goes away under load and comes back: only 2xx and 503 answers,
+nothing acknowledged lost or doubled, and readiness says so within a probe."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from tests.e2e import riverty
+from tests.e2e.dintero import NATIVE, chair, create_order, ok, operation
+
+CAPTURES = 40
+
+
+@contextmanager
+def database_down(server_url: str, database_url: str) -> Iterator[None]:
+    """Refuse new connections to the test database and drop the open ones.
+
+    To the ledger this is a database server that went away: every pooled
+    connection breaks and no new one can be made, until the block ends.
+    """
+    name = sql.Identifier(str(conninfo_to_dict(database_url)["dbname"]))
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (conninfo_to_dict(database_url)["dbname"],),
+        )
+        try:
+            yield
+        finally:
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name)
+            )
+
+
+def test_an_outage_answers_503_in_each_dialect_and_readiness_fails_fast(
+    api, writer, server_url, database_url
+):
+    order_id = create_order(writer, [chair(1, 10_000)])
+    ok(riverty.authorize(writer, "OUT-1"))
+    with database_down(server_url, database_url):
+        started = time.monotonic()
+        ready = writer.get("/health/ready")
+        assert time.monotonic() - started < 1.0
+        assert ready.status_code == 503
+
+        native = writer.get(f"{NATIVE}/orders/{order_id}")
+        assert native.status_code == 503, native.text
+        assert native.json()["code"] == "database_unavailable"
+        assert native.headers["retry-after"] == "1"
+        assert native.headers["x-request-id"]
+
+        river = writer.get(f"{riverty.API}/orders/OUT-1")
+        assert river.status_code == 503, river.text
+        assert isinstance(river.json(), list)
+
+    deadline = time.monotonic() + 30
+    while writer.get("/health/ready").status_code != 200:  # bounded recovery wait
+        assert time.monotonic() < deadline, "the ledger did not recover"
+    ok(writer.get(f"{NATIVE}/orders/{order_id}"))
+
+
+def test_captures_across_an_outage_are_recorded_exactly_once(
+    api, writer, server_url, database_url
+):
+    order_id = create_order(writer, [chair(1, CAPTURES * 100)])
+    ok(operation(writer, order_id, "authorizations", {1: CAPTURES * 100}))
+    statuses: list[int] = []
+    halfway = threading.Event()
+    outage = threading.Event()
+
+    def capture(n: int) -> None:
+        """One capture, retried under its key until it is answered 200."""
+        if n >= CAPTURES // 2:
+            outage.wait(timeout=60)  # the second half meets the outage for sure
+        with httpx.Client(
+            base_url=str(writer.base_url), headers=writer.headers, timeout=60
+        ) as client:
+            body = {
+                "items": [{"line_id": 1, "amount": 100}],
+                "payment_details": {"payment_id": "PID_123"},
+            }
+            while True:
+                response = client.post(
+                    f"/v1/accounts/acme/shopping/orders/{order_id}/captures",
+                    json=body,
+                    headers={"Idempotency-Key": f"cap-{n}"},
+                )
+                statuses.append(response.status_code)
+                if n == CAPTURES // 4:
+                    halfway.set()
+                if response.status_code == 200:
+                    return
+                assert response.status_code == 503, response.text
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(capture, n) for n in range(CAPTURES)]
+        halfway.wait(timeout=60)
+        with database_down(server_url, database_url):
+            outage.set()
+            time.sleep(1.5)  # the outage itself: requests meet it meanwhile
+        for future in futures:
+            future.result(timeout=120)
+
+    assert set(statuses) == {200, 503}, statuses
+    order = ok(writer.get(f"{NATIVE}/orders/{order_id}"))
+    assert order["totals"]["captured"] == CAPTURES * 100
