@@ -44,7 +44,7 @@ def database_down(server_url: str, database_url: str) -> Iterator[None]:
 
 
 def test_an_outage_answers_503_in_each_dialect_and_readiness_fails_fast(
-    api, writer, server_url, database_url
+    writer, server_url, database_url
 ):
     order_id = create_order(writer, [chair(1, 10_000)])
     ok(riverty.authorize(writer, "OUT-1"))
@@ -71,7 +71,7 @@ def test_an_outage_answers_503_in_each_dialect_and_readiness_fails_fast(
 
 
 def test_captures_across_an_outage_are_recorded_exactly_once(
-    api, writer, server_url, database_url
+    writer, server_url, database_url
 ):
     order_id = create_order(writer, [chair(1, CAPTURES * 100)])
     ok(operation(writer, order_id, "authorizations", {1: CAPTURES * 100}))

@@ -129,9 +129,7 @@ def replace_snapshot_amount(database_url: str, schema: str, old: int, new: int) 
     return len(rows)
 
 
-def test_a_forged_snapshot_is_found_and_never_read(
-    pg_settings, database_url, schema
-):
+def test_a_forged_snapshot_is_found_and_never_read(pg_settings, database_url, schema):
     from api.database import open_ledger  # noqa: PLC0415
 
     ledger = open_ledger(pg_settings, database_url)
