@@ -54,6 +54,12 @@ def create_app(
             app.state.keys = keys or stack.enter_context(
                 closing(KeyStore(url, settings.db_schema))
             )
+            app.state.rate_limiter = RateLimiter(
+                app.state.keys.pool,
+                settings.db_schema,
+                settings.rate_limit,
+                settings.rate_burst,
+            )
             app.state.projections = stack.enter_context(
                 running(
                     app.state.ledger,
@@ -75,7 +81,6 @@ def create_app(
     metrics.watch(lambda: app_gauges(app.state))
     app.state.metrics = metrics
     app.state.risk_check = settings.risk_check()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     install_problem_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware)

@@ -53,18 +53,25 @@ def authenticated(
     """The key's principal; 401 without a key or with an unknown or revoked one."""
     key = credentials.credentials if credentials else request.headers.get("x-auth-key")
     principal = keys.authenticate(key) if key else None
+    limiter: RateLimiter = request.app.state.rate_limiter
     if principal is None:
+        # Guessing keys is limited too, per client address (all workers share it).
+        client = request.client.host if request.client else "unknown"
+        _limit(limiter, f"anonymous:{client}", "from this address")
         raise HTTPException(
             401,
             "a valid API key is required" if key else "no API key was sent",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    limiter: RateLimiter = request.app.state.rate_limiter
-    if wait := limiter.retry_after(principal.key_id):
-        raise HTTPException(
-            429, "too many requests for this key", headers={"Retry-After": str(wait)}
-        )
+    _limit(limiter, principal.key_id, "for this key")
     return principal
+
+
+def _limit(limiter: RateLimiter, bucket: str, scope: str) -> None:
+    if wait := limiter.retry_after(bucket):
+        raise HTTPException(
+            429, f"too many requests {scope}", headers={"Retry-After": str(wait)}
+        )
 
 
 async def reader(

@@ -39,7 +39,8 @@ def hash_key(key: str) -> str:
 class KeyStore:
     """The ``api_keys`` table; plaintext keys exist only in ``create``'s answer."""
 
-    def __init__(self, url: str, schema: str, pool_size: int = 2) -> None:
+    def __init__(self, url: str, schema: str, pool_size: int = 4) -> None:
+        self.schema = schema
         self.table = sql.Identifier(schema, "api_keys")
         # Checked on checkout (a server restart leaves dead connections in the
         # pool) and a short wait: an outage answers 503 quickly, not 500.

@@ -1,29 +1,80 @@
-"""A per-key request rate limit: a token bucket per API key, in this process."""
+"""Request rate limits shared by every worker process, kept in PostgreSQL.
+
+A limit per process would multiply by ``--workers``. The ledger already has
+PostgreSQL and nothing else shared (the `limits` package keeps its counters
+in memory, Redis, Memcached, MongoDB or etcd), so each bucket is one row,
+updated atomically by one statement: GCRA, the token bucket stated as a
+"theoretical arrival time" (``tat``) per bucket. A request at ``now`` is
+allowed when ``max(tat, now) − now ≤ (burst − 1) / rate``, and then moves
+``tat`` on by ``1 / rate``; a refused request moves nothing.
+"""
 
 from __future__ import annotations
 
 import math
 import threading
-import time
+from typing import Final
+
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+PRUNE_EVERY: Final = 10_000  # requests between deletions of long-idle buckets
 
 
 class RateLimiter:
-    """``rate`` requests a second on average, bursts of up to ``burst``."""
+    """``rate`` requests a second on average, bursts of up to ``burst``, per bucket."""
 
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(
+        self, pool: ConnectionPool, schema: str, rate: float, burst: int
+    ) -> None:
+        self.pool = pool
         self.rate = rate
         self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.table = sql.Identifier(schema, "rate_limit_buckets")
+        self._calls = 0
         self._lock = threading.Lock()
+        self._charge = sql.SQL(
+            "INSERT INTO {t} AS r (bucket, tat) VALUES "
+            "(%(bucket)s, statement_timestamp() + make_interval(secs => %(t)s)) "
+            "ON CONFLICT (bucket) DO UPDATE "
+            "SET tat = GREATEST(r.tat, statement_timestamp()) "
+            "+ make_interval(secs => %(t)s) "
+            "WHERE GREATEST(r.tat, statement_timestamp()) - statement_timestamp() "
+            "<= make_interval(secs => %(tau)s) RETURNING 1"
+        ).format(t=self.table)
+        self._ahead = sql.SQL(
+            "SELECT EXTRACT(EPOCH FROM tat - statement_timestamp())::float8 "
+            "FROM {} WHERE bucket = %(bucket)s"
+        ).format(self.table)
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} "
+                    "(bucket text PRIMARY KEY, tat timestamptz NOT NULL)"
+                ).format(self.table)
+            )
 
-    def retry_after(self, key: str) -> int:
-        """0 if ``key`` may go now (and takes a token), else seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
+    def retry_after(self, bucket: str) -> int:
+        """0 if ``bucket`` may go now (and is charged), else whole seconds to wait."""
+        interval = 1 / self.rate
+        tolerance = (self.burst - 1) * interval
+        params = {"bucket": bucket[:200], "t": interval, "tau": tolerance}
+        with self.pool.connection() as conn:
+            allowed = conn.execute(self._charge, params, prepare=True).fetchone()
+            self._maybe_prune(conn)
+            if allowed is not None:
                 return 0
-            self._buckets[key] = (tokens, now)
-            return max(1, math.ceil((1 - tokens) / self.rate))
+            row = conn.execute(self._ahead, params).fetchone()
+        ahead = float(row[0]) if row else 0.0
+        return max(1, math.ceil(ahead - tolerance))
+
+    def _maybe_prune(self, conn: object) -> None:
+        with self._lock:
+            self._calls += 1
+            if self._calls % PRUNE_EVERY:
+                return
+        conn.execute(  # type: ignore[attr-defined]
+            sql.SQL("DELETE FROM {} WHERE tat < now() - interval '1 hour'").format(
+                self.table
+            )
+        )

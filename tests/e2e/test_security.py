@@ -29,7 +29,8 @@ SAMPLE_BODIES = {
 
 
 def test_a_key_over_its_rate_gets_429_with_retry_after(api, writer):
-    api.app.state.rate_limiter = RateLimiter(rate=0.5, burst=3)
+    keys = api.app.state.keys
+    api.app.state.rate_limiter = RateLimiter(keys.pool, keys.schema, 0.5, 3)
     statuses = [writer.get(f"{NATIVE}/orders/none").status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404]
     limited = writer.get(f"{NATIVE}/orders/none")
@@ -110,3 +111,22 @@ def test_no_route_reaches_another_accounts_data(api, writer):
     }
     assert after == before
     assert ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))["order_id"] is None
+
+
+def test_guessing_keys_is_limited_per_address(api):
+    keys = api.app.state.keys
+    api.app.state.rate_limiter = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    with api.client("lk_nope_wrong") as guesser:
+        statuses = [guesser.get(f"{NATIVE}/orders/x").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_the_limit_is_shared_by_every_limiter_on_the_database(api):
+    """Two workers are two limiters on one table: a key's budget is not doubled."""
+    keys = api.app.state.keys
+    first = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    second = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    assert [first.retry_after("k"), second.retry_after("k")] == [0, 0]
+    assert first.retry_after("k") == 0
+    assert second.retry_after("k") >= 1
+    assert first.retry_after("other") == 0
