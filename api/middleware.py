@@ -10,6 +10,7 @@ from uuid import uuid4
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import riverty_errors as riverty
 from api.context import _request_id, current_request_id
 from api.problems import unexpected_error
 
@@ -123,23 +124,32 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, tracking_send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/payload-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "code": "payload_too_large",
-                "detail": f"request bodies are limited to {self.limit} bytes",
-                "instance": scope.get("path", ""),
-                "request_id": current_request_id(),
-            }
-        ).encode()
+        detail = f"request bodies are limited to {self.limit} bytes"
+        path = scope.get("path", "")
+        if path.startswith(riverty.PREFIX):
+            content_type = b"application/json"
+            body = json.dumps(
+                [riverty.message("413.000", "Request body too large.", None, detail)]
+            ).encode()
+        else:
+            content_type = b"application/problem+json"
+            body = json.dumps(
+                {
+                    "type": "/problems/payload-too-large",
+                    "title": "Request body too large",
+                    "status": 413,
+                    "code": "payload_too_large",
+                    "detail": detail,
+                    "instance": path,
+                    "request_id": current_request_id(),
+                }
+            ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

@@ -175,6 +175,18 @@ class TestBadInput:
         assert response.json()["code"] == "payload_too_large"
         assert history(writer, order_id) == before
 
+    def test_a_riverty_body_over_1_mib_is_a_riverty_413(self, writer):
+        body = b'{"padding": "' + b"x" * (1024 * 1024) + b'"}'
+        response = writer.post(
+            "/api/v3/checkout/authorize",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 413
+        [message] = response.json()
+        assert message["code"] == "413.000"
+        assert response.headers.get_list("x-request-id")
+
     def test_a_streamed_body_over_1_mib_is_413(self, writer):
         order_id = paid(writer)
 
