@@ -14,7 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from api.keys import KeyStore, Role
 from domain.audit import ChainVerifier
@@ -23,6 +25,7 @@ from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.e2e.conftest import LEDGER
 from tests.e2e.test_serve import free_port
+from tests.integration.locks import wait_for_advisory_waiter
 
 COMMANDS = 120
 KILL_AFTER = (30, 60, 90)  # acknowledged commands before each SIGKILL
@@ -138,3 +141,82 @@ def test_acknowledged_commands_survive_kills_exactly_once(
         assert_rebuild_is_identical(projections)
     finally:
         projections.close()
+
+
+GATE = 4343  # a one-bigint advisory lock that holds a capture's commit open
+
+
+def hold_capture_commits(database_url: str, schema: str) -> None:
+    """A deferred trigger: a capture's COMMIT waits for the GATE lock."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE FUNCTION {schema}.hold_capture() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN "
+                "PERFORM pg_advisory_xact_lock({gate}); RETURN NULL; END $$; "
+                "CREATE CONSTRAINT TRIGGER hold_capture AFTER INSERT "
+                "ON {schema}.ledger_events DEFERRABLE INITIALLY DEFERRED "
+                "FOR EACH ROW WHEN (NEW.topic LIKE '%Captured') "
+                "EXECUTE FUNCTION {schema}.hold_capture()"
+            ).format(schema=sql.Identifier(schema), gate=sql.Literal(GATE))
+        )
+
+
+def captures_stored(database_url: str, schema: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE topic LIKE '%%Captured'").format(
+                sql.Identifier(schema, "ledger_events")
+            )
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_a_command_committed_but_never_answered_is_replayed_on_retry(
+    env, pg_ledger, database_url, schema, tmp_path
+):
+    """SIGKILL lands between COMMIT and the answer; the retry gets the answer."""
+    pg_ledger.create_order("acme", "LIMBO", "EUR", [item(1, 1_000)])
+    pg_ledger.authorize("acme", "LIMBO", "P", [Allocation(1, 1_000)])
+    keys = KeyStore(database_url, schema)
+    _, key = keys.create("acme", Role.WRITER)
+    keys.close()
+    hold_capture_commits(database_url, schema)
+    server = Server(env, free_port(), tmp_path / "serve.log")
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/v1/accounts/acme/shopping/orders/LIMBO/captures"
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "limbo-1"}
+    body = {
+        "items": [{"line_id": 1, "amount": 300}],
+        "payment_details": {"payment_id": "P"},
+    }
+    outcome: list[object] = []
+
+    def first_try() -> None:
+        try:
+            outcome.append(httpx.post(url, json=body, headers=headers, timeout=60))
+        except httpx.TransportError as error:
+            outcome.append(error)
+
+    with psycopg.connect(database_url, autocommit=True) as gate:
+        gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
+        sender = threading.Thread(target=first_try)
+        sender.start()
+        wait_for_advisory_waiter(gate, "objid", GATE, "the capture's commit")
+        server.kill()  # the server dies while its COMMIT is in flight
+        gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+    sender.join(timeout=60)
+    assert isinstance(outcome[0], httpx.TransportError)  # never answered
+
+    deadline = time.monotonic() + 30  # the orphaned backend finishes its COMMIT
+    while captures_stored(database_url, schema) != 1:
+        assert time.monotonic() < deadline, "the capture never committed"
+
+    server.start()
+    try:
+        retried = httpx.post(url, json=body, headers=headers, timeout=30)
+    finally:
+        server.stop()
+    assert retried.status_code == 200, retried.text
+    assert captures_stored(database_url, schema) == 1  # replayed, not captured again
+    assert pg_ledger.get_order("acme", "LIMBO").totals().captured == 300

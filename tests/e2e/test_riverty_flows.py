@@ -92,15 +92,16 @@ class TestRiskCheck:
 
 class RiskService(BaseHTTPRequestHandler):
     outcome = "Accepted"
-    silent = threading.Event()
+    silent = threading.Event()  # hold requests open without an answer
+    release = threading.Event()  # set at teardown: held requests end
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         request = json.loads(self.rfile.read(length))
         if RiskService.silent.is_set():
-            RiskService.silent.wait(
-                timeout=5
-            )  # never answers within the client's timeout
+            # The connection stays open and unanswered until teardown: the
+            # client's own timeout has to end the call.
+            RiskService.release.wait(timeout=30)
             return
         body = json.dumps(
             {
@@ -126,7 +127,9 @@ def risk_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/risk"
     finally:
         RiskService.silent.clear()
+        RiskService.release.set()
         server.shutdown()
+        RiskService.release.clear()
         server.server_close()
 
 
@@ -142,6 +145,7 @@ class TestHttpRiskCheck:
         RiskService.silent.set()
         decision = HttpRiskCheck(risk_url, timeout=0.3).assess("acct", "O1", "EUR", 1)
         assert decision.outcome is RiskOutcome.NOT_EVALUATED
+        assert "timed out" in decision.messages[0], decision.messages
 
     def test_nothing_listening_is_not_evaluated(self):
         decision = HttpRiskCheck("http://127.0.0.1:9/risk", timeout=0.5).assess(

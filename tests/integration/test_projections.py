@@ -15,6 +15,8 @@ from psycopg import sql
 from domain.application import OrderLedger
 from domain.errors import LedgerError
 from domain.values import Allocation
+from projections import runner as runner_module
+from projections import wakeup
 from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.integration.workload import run_workload
@@ -213,14 +215,24 @@ def test_a_small_batch_size_gives_the_same_result(pg_ledger, projections):
 
 
 def test_a_following_runner_wakes_on_commit_not_on_its_poll_interval(
-    pg_ledger, projections
+    pg_ledger, projections, monkeypatch
 ):
+    """Proven asleep first: the runner is inside its 60 s wait before the commit."""
+    asleep = threading.Event()
+
+    class WatchedWakeup(wakeup.Wakeup):
+        def _listening(self):
+            conn = super()._listening()
+            asleep.set()  # LISTENing, about to block for up to 60 s
+            return conn
+
+    monkeypatch.setattr(runner_module, "Wakeup", WatchedWakeup)
     runner = projections.runners["balances"]
     stop = threading.Event()
     follower = threading.Thread(target=runner.run, args=(stop, 60.0))  # 60 s idle
     follower.start()
     try:
-        runner.wait(0)  # the follower is idle from here on
+        assert asleep.wait(timeout=30), "the runner never went idle"
         pg_ledger.create_order("acct", "WAKE", "EUR", [item(1, 100)])
         head = pg_ledger.recorder.max_notification_id() or 0
         deadline = time.monotonic() + 10  # far below the idle interval

@@ -6,7 +6,7 @@ import random
 from decimal import Decimal
 
 from domain.application import OrderLedger
-from domain.errors import LedgerError
+from domain.errors import ConcurrentModificationError, LedgerError
 from domain.risk import MaxIncreaseRiskCheck
 from domain.values import Allocation, Item, TaxLine
 
@@ -86,3 +86,35 @@ def run_workload(  # noqa: C901, PLR0912 - one branch per command
         except LedgerError:
             pass
     return refs
+
+
+def capture_in_another_process(
+    database_url: str, schema: str, prefix: str, count: int
+) -> list[str]:
+    """Run in a child process: its own ledger, ``count`` keyed captures of 7."""
+    from api.database import open_ledger  # noqa: PLC0415 - in the child only
+    from api.settings import Settings  # noqa: PLC0415
+    from domain.context import RequestContext  # noqa: PLC0415
+
+    settings = Settings(database_url=database_url, db_schema=schema, db_workers=2)
+    ledger = open_ledger(settings, database_url)
+    acked = []
+    try:
+        for n in range(count):
+            key = f"{prefix}{n}"
+            for _ in range(10):  # as a client would: the same key again
+                try:
+                    ledger.capture(
+                        "acct",
+                        "PROC",
+                        "P",
+                        [Allocation(1, 7)],
+                        context=RequestContext(idempotency_key=key),
+                    )
+                except ConcurrentModificationError:
+                    continue
+                acked.append(key)
+                break
+    finally:
+        ledger.close()
+    return acked

@@ -1,0 +1,180 @@
+"""SPEC §4.11 races beyond capture and refund: each acknowledged command is
+stored once, each rejected one changed nothing, and no invariant gives way."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from domain.context import RequestContext
+from domain.errors import LedgerError
+from domain.risk import MaxIncreaseRiskCheck
+from tests.builders import alloc, item
+from tests.integration.workload import capture_in_another_process
+
+THREADS = 8
+Command = Callable[[RequestContext], object]
+
+
+def race(
+    commands: list[tuple[str, Command]],
+) -> tuple[list[str], dict[str, str]]:
+    """Run every command at once from THREADS threads; (acknowledged, rejected)."""
+    acked: list[str] = []
+    rejected: dict[str, str] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(THREADS)
+
+    def run(batch: list[tuple[str, Command]]) -> None:
+        start.wait()
+        for key, command in batch:
+            try:
+                command(RequestContext(idempotency_key=key))
+            except LedgerError as error:
+                with lock:
+                    rejected[key] = error.code
+            else:
+                with lock:
+                    acked.append(key)
+
+    batches = [commands[n::THREADS] for n in range(THREADS)]
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(run, batches))
+    assert len(acked) + len(rejected) == len(commands)
+    return acked, rejected
+
+
+def stored_keys(ledger, ref: str) -> list[str]:
+    return [
+        e.idempotency_key
+        for e in ledger.order_events("acct", ref)
+        if e.idempotency_key is not None
+    ]
+
+
+def test_captures_racing_voids_never_take_more_than_was_authorized(pg_ledger):
+    pg_ledger.create_order("acct", "CV", "EUR", [item(1, 10_000)])
+    pg_ledger.authorize("acct", "CV", "P", alloc((1, 10_000)))
+    rng = random.Random(5)
+    amounts = {f"k{n}": rng.randint(100, 900) for n in range(64)}
+    commands: list[tuple[str, Command]] = [
+        (
+            key,
+            lambda ctx, key=key: getattr(
+                pg_ledger, "capture" if int(key[1:]) % 2 else "release"
+            )("acct", "CV", "P", alloc((1, amounts[key])), context=ctx),
+        )
+        for key in amounts
+    ]
+    acked, rejected = race(commands)
+    balance = pg_ledger.get_order("acct", "CV").line(1).balance("P")
+    captured = sum(amounts[k] for k in acked if int(k[1:]) % 2)
+    released = sum(amounts[k] for k in acked if not int(k[1:]) % 2)
+    assert (balance.captured, balance.released) == (captured, released)
+    assert balance.captured + balance.released <= balance.authorized == 10_000
+    assert sorted(stored_keys(pg_ledger, "CV")) == sorted(acked)
+    assert set(rejected.values()) <= {
+        "over_capture",
+        "over_release",
+        "concurrent_modification",
+    }
+    assert rejected  # the load really went past the authorization
+
+
+def test_two_payments_racing_cannot_authorize_past_the_gross(pg_ledger):
+    pg_ledger.create_order("acct", "TP", "EUR", [item(1, 5_000)])
+    commands: list[tuple[str, Command]] = [
+        (
+            f"a{n}",
+            lambda ctx, n=n: pg_ledger.authorize(
+                "acct", "TP", f"P{n % 2}", alloc((1, 700)), context=ctx
+            ),
+        )
+        for n in range(32)
+    ]
+    acked, rejected = race(commands)
+    line = pg_ledger.get_order("acct", "TP").line(1)
+    assert line.balance().authorized == 700 * len(acked) <= 5_000
+    assert len(acked) == 5_000 // 700
+    assert set(rejected.values()) <= {"over_authorization", "concurrent_modification"}
+
+
+def test_concurrent_reversals_never_reverse_more_than_the_line(pg_ledger):
+    pg_ledger.create_order("acct", "RV", "EUR", [item(1, 1_000)])
+    commands: list[tuple[str, Command]] = [
+        (
+            f"r{n}",
+            lambda ctx, n=n: pg_ledger.add_items(
+                "acct", "RV", [item(100 + n, -150, reverses=1)], context=ctx
+            ),
+        )
+        for n in range(24)
+    ]
+    acked, rejected = race(commands)
+    order = pg_ledger.get_order("acct", "RV")
+    reversed_total = -sum(r.item.gross_amount for r in order.reversals_of(1))
+    assert reversed_total == 150 * len(acked) <= 1_000
+    assert len(acked) == 1_000 // 150
+    assert set(rejected.values()) <= {
+        "reversal_exceeds_line",
+        "concurrent_modification",
+    }
+
+
+def test_a_replacement_racing_captures_never_changes_captured_lines(pg_ledger):
+    pg_ledger.authorize_order(
+        "acct", "RC", "EUR", [item(1, 2_000)], (2_000, 2_000), "P"
+    )
+    replacement = [item(0, 2_500, item_id="SKU-1")]
+    commands: list[tuple[str, Command]] = []
+    for n in range(16):
+        if n % 4 == 0:
+            commands.append(
+                (
+                    f"u{n}",
+                    lambda ctx: pg_ledger.replace_order(
+                        "acct",
+                        "RC",
+                        replacement,
+                        2_500,
+                        2_500,
+                        MaxIncreaseRiskCheck(10_000),
+                        context=ctx,
+                    ),
+                )
+            )
+        else:
+            commands.append(
+                (
+                    f"c{n}",
+                    lambda ctx: pg_ledger.capture(
+                        "acct", "RC", "P", alloc((1, 100)), context=ctx
+                    ),
+                )
+            )
+    acked, _ = race(commands)
+    events = pg_ledger.order_events("acct", "RC")
+    kinds = [type(e).__name__ for e in events]
+    first_capture = kinds.index("Captured") if "Captured" in kinds else len(kinds)
+    assert "OrderReplaced" not in kinds[first_capture:]  # never after a capture
+    order = pg_ledger.get_order("acct", "RC")
+    captures = [k for k in acked if k.startswith("c")]
+    assert order.totals().captured == 100 * len(captures)
+    assert order.totals().captured <= order.totals().authorized
+
+
+def test_writers_in_two_processes_lose_and_double_nothing(pg_settings, pg_ledger):
+    pg_ledger.create_order("acct", "PROC", "EUR", [item(1, 100_000)])
+    pg_ledger.authorize("acct", "PROC", "P", alloc((1, 100_000)))
+    settings = (pg_settings.database_url, pg_settings.db_schema)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(
+            capture_in_another_process, [(*settings, "x", 40), (*settings, "y", 40)]
+        )
+    acked = [key for keys in results for key in keys]
+    assert len(acked) == 80
+    assert sorted(stored_keys(pg_ledger, "PROC")) == sorted(acked)
+    assert pg_ledger.get_order("acct", "PROC").totals().captured == 80 * 7
