@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-e2e bench lint fmt clean
+.PHONY: install run test test-deep test-unit test-integration test-e2e bench lint fmt clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(BIN)/pytest -q
+
+# The property tests with fresh, many more examples (nightly; ~20-30 min here).
+test-deep: install
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests/unit tests/e2e/test_accepted_requests_project.py tests/e2e/test_fuzz.py
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -33,7 +33,7 @@ def assert_well_formed_error(path: str, response: object) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=max(20, settings.default.max_examples // 3),  # 20; more when deep
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
