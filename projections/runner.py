@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
 from uuid import UUID
@@ -28,6 +29,8 @@ from eventsourcing.persistence import (
     OperationalError,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from domain.application import OrderLedger
 from domain.order import Order
@@ -87,12 +90,44 @@ class ProjectionRunner:
         return done
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the read model and project every event again."""
+        """Empty the read model and project every event again, in one transaction.
+
+        Readers see the old rows until the rebuilt ones commit, and a rebuild
+        that fails (the database goes away, say) leaves the tables as they
+        were. Events that cannot be projected are set aside as in ``step``.
+        """
         with self._lock:
-            self.view.reset()
             self.folder.forget()  # cached orders are ahead of an empty view
-            self._poisoned_orders = None
-        return self.catch_up(progress)
+            self._poisoned_orders = set()
+            try:
+                with self.view.datastore.transaction(commit=True) as curs:
+                    self.view.reset(curs)
+                    return self._project_everything(curs, progress)
+            except BaseException:
+                self.folder.forget()
+                self._poisoned_orders = None
+                raise
+
+    def _project_everything(
+        self, curs: Cursor[DictRow], progress: Progress | None
+    ) -> int:
+        done = 0
+        for log in self._logs():
+            start = 1
+            while notifications := self._select(log, start, self.batch_size):
+                try:
+                    with _savepoint(curs):
+                        self._project(notifications, log, curs)
+                except TRANSIENT:
+                    raise
+                except Exception:  # noqa: BLE001 - find the event that fails
+                    self.folder.forget()
+                    self._project_one_by_one(notifications, log, curs)
+                start = notifications[-1].id + 1
+                done += len(notifications)
+                if progress:
+                    progress(len(notifications))
+        return done
 
     def step(self) -> int:
         """Project the next batch of every notification log; 0 when none is new."""
@@ -114,10 +149,15 @@ class ProjectionRunner:
                 if self.view.position(log) >= notifications[-1].id:
                     # Another runner projected this batch first: go on from there.
                     return 0
-                return self._project_one_by_one(notifications, log)
+                self._project_one_by_one(notifications, log)
             return len(notifications)
 
-    def _project(self, notifications: Sequence[Notification], log: int) -> None:
+    def _project(
+        self,
+        notifications: Sequence[Notification],
+        log: int,
+        curs: Cursor[DictRow] | None = None,
+    ) -> None:
         folded: list[tuple[Folded, int]] = []
         for notification in notifications:
             if notification.topic not in ORDER_TOPICS:
@@ -127,36 +167,45 @@ class ProjectionRunner:
             event = self.ledger.mapper.to_domain_event(notification)
             assert isinstance(event, Order.Event)  # noqa: S101
             folded.append((self.folder.fold(event), notification.id))
-        self.view.process(folded, notifications[-1].id, log)
+        self.view.process(folded, notifications[-1].id, log, curs)
 
     def _project_one_by_one(
-        self, notifications: Sequence[Notification], log: int
-    ) -> int:
+        self,
+        notifications: Sequence[Notification],
+        log: int,
+        curs: Cursor[DictRow] | None = None,
+    ) -> None:
         """Isolate the events that fail: each is set aside, the rest projected.
 
         An event that fails to project for a reason that is not transient
         (a value its tables cannot hold, an undecodable event, a bug) would
         otherwise stop this view for every order of every account, for good.
         Later events of the same order are set aside too: their balances
-        build on the one that is missing.
+        build on the one that is missing. In a rebuild (``curs``) each event
+        gets a savepoint of the rebuild's transaction; otherwise its own
+        transaction, and another runner may have got there first.
         """
         for notification in notifications:
-            if self.view.position(log) >= notification.id:
+            if curs is None and self.view.position(log) >= notification.id:
                 continue
             try:
-                self._project([notification], log)
+                with _savepoint(curs):
+                    self._project([notification], log, curs)
             except TRANSIENT:
                 self.folder.forget()
                 raise
             except Exception as error:  # noqa: BLE001 - recorded, then skipped
                 self.folder.forget()
-                if self.view.position(log) >= notification.id:
+                if curs is None and self.view.position(log) >= notification.id:
                     continue  # projected by another runner meanwhile
-                self._set_aside(notification, error, log)
-        return len(notifications)
+                self._set_aside(notification, error, log, curs)
 
     def _set_aside(
-        self, notification: Notification, error: Exception, log: int
+        self,
+        notification: Notification,
+        error: Exception,
+        log: int,
+        curs: Cursor[DictRow] | None,
     ) -> None:
         reason = f"{type(error).__name__}: {error}"
         logger.error(
@@ -166,19 +215,18 @@ class ProjectionRunner:
             notification.originator_id,
             reason,
         )
+        letter = DeadLetter(
+            notification.id,
+            _order_id(notification),
+            notification.originator_version,
+            notification.topic,
+            reason,
+        )
         try:
-            self.view.set_aside(
-                DeadLetter(
-                    notification.id,
-                    _order_id(notification),
-                    notification.originator_version,
-                    notification.topic,
-                    reason,
-                ),
-                log,
-            )
+            with _savepoint(curs):
+                self.view.set_aside(letter, log, curs)
         except IntegrityError:
-            if self.view.position(log) < notification.id:
+            if curs is not None or self.view.position(log) < notification.id:
                 raise
             return  # another runner got there first
         self._poisoned().add(_order_id(notification))
@@ -302,3 +350,13 @@ class ProjectionRunner:
 def _order_id(notification: Notification) -> UUID:
     originator = notification.originator_id
     return originator if isinstance(originator, UUID) else UUID(originator)
+
+
+@contextmanager
+def _savepoint(curs: Cursor[DictRow] | None) -> Iterator[None]:
+    """Inside a rebuild's transaction, a failure undoes only this block."""
+    if curs is None:
+        yield
+        return
+    with curs.connection.transaction():
+        yield

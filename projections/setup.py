@@ -32,6 +32,7 @@ def open_views(
         pool_size=2,
         max_overflow=2,
         connect_timeout=5,
+        pre_ping=True,  # a database restart leaves dead connections in the pool
     )
     views = [VIEWS[name](datastore) for name in names or list(VIEWS)]
     with schema_lock(url):

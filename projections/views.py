@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -70,21 +71,36 @@ class ReadModelView(PostgresTrackingRecorder):
         folded: Sequence[tuple[Folded, int]],
         last_notification_id: int,
         log: int = 0,
+        curs: Cursor[DictRow] | None = None,
     ) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        """Write a batch and its position atomically (in ``curs``'s transaction)."""
+        with self._writing(curs) as writing:
             if folded:
-                self.write(curs, folded)
-            self._insert_tracking(curs, Tracking(upstream(log), last_notification_id))
+                self.write(writing, folded)
+            self._insert_tracking(
+                writing, Tracking(upstream(log), last_notification_id)
+            )
+
+    @contextmanager
+    def _writing(self, curs: Cursor[DictRow] | None) -> Iterator[Cursor[DictRow]]:
+        """``curs`` if given (a rebuild's transaction), else a new transaction."""
+        if curs is not None:
+            yield curs
+            return
+        with self.datastore.transaction(commit=True) as own:
+            yield own
 
     def write(
         self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
     ) -> None:
         raise NotImplementedError
 
-    def set_aside(self, letter: DeadLetter, log: int = 0) -> None:
+    def set_aside(
+        self, letter: DeadLetter, log: int = 0, curs: Cursor[DictRow] | None = None
+    ) -> None:
         """Record an event this view cannot project, and move past it, atomically."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
+        with self._writing(curs) as writing:
+            writing.execute(
                 sql.SQL(
                     "INSERT INTO {} (view_name, notification_id, originator_id, "
                     "originator_version, topic, reason) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -98,7 +114,9 @@ class ReadModelView(PostgresTrackingRecorder):
                     letter.reason[:2000],
                 ),
             )
-            self._insert_tracking(curs, Tracking(upstream(log), letter.notification_id))
+            self._insert_tracking(
+                writing, Tracking(upstream(log), letter.notification_id)
+            )
 
     def dead_letters(self) -> list[DeadLetter]:
         """Every event set aside, oldest first."""
@@ -112,18 +130,23 @@ class ReadModelView(PostgresTrackingRecorder):
             )
             return [DeadLetter(**row) for row in curs.fetchall()]
 
-    def reset(self) -> None:
-        """Empty the tables and forget the position, in one transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+    def reset(self, curs: Cursor[DictRow] | None = None) -> None:
+        """Empty the tables and forget the position, in one transaction.
+
+        DELETE, not TRUNCATE: inside a rebuild's transaction, readers go on
+        seeing the old rows (TRUNCATE's lock would block them) until the
+        rebuilt ones commit.
+        """
+        with self._writing(curs) as writing:
             for name in self.tables:
-                curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
-            curs.execute(
+                writing.execute(sql.SQL("DELETE FROM {}").format(self.table(name)))
+            writing.execute(
                 sql.SQL("DELETE FROM {} WHERE view_name = %s").format(
                     self.table(DEAD_LETTER_TABLE)
                 ),
                 (self.name,),
             )
-            curs.execute(
+            writing.execute(
                 sql.SQL(
                     "DELETE FROM {} WHERE application_name = %s "
                     "OR application_name LIKE %s"

@@ -51,7 +51,8 @@ def test_metrics(writer):
         == 1
     )
     assert sample(text, "ledger_events_appended_total") >= 5
-    assert sample(text, "ledger_projection_lag_events", projection="journal") >= 0
+    sample(text, "ledger_projection_lag_events", projection="journal")  # present
+    assert sample(text, "ledger_projection_dead_letters", projection="journal") == 0
     assert sample(text, "ledger_db_pool", stat="pool_size") >= 1
     assert f'route="{CAPTURES}"' in text
     assert order_id not in text  # templates, not raw paths: bounded label values

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import psycopg
 import pytest
+from eventsourcing.persistence import OperationalError
 from psycopg import sql
 
 from domain.context import RequestContext, acting
@@ -104,3 +105,35 @@ def test_a_new_runner_remembers_which_orders_were_set_aside(
     finally:
         fresh.close()
     assert versions == [3, 4]
+
+
+def test_a_rebuild_that_fails_leaves_the_tables_as_they_were(
+    pg_ledger, projections, monkeypatch
+):
+    for n in range(6):
+        pg_ledger.create_order("acct", f"R{n}", "EUR", [item(1, 100 + n)])
+    projections.catch_up()
+    runner = projections.runners["balances"]
+    runner.batch_size = 4
+    before = runner.view.checksum()
+    position = runner.view.position()
+    batches = 0
+    write = runner.view.write
+
+    def failing_write(curs, folded):
+        nonlocal batches
+        batches += 1
+        if batches == 2:  # the database goes away in the middle of the rebuild
+            msg = "server closed the connection unexpectedly"
+            raise OperationalError(msg)
+        write(curs, folded)
+
+    monkeypatch.setattr(runner.view, "write", failing_write)
+    with pytest.raises(OperationalError):
+        runner.rebuild()
+
+    assert runner.view.checksum() == before
+    assert runner.view.position() == position
+    monkeypatch.undo()
+    assert runner.rebuild() > 0
+    assert runner.view.checksum() == before

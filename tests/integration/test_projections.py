@@ -192,14 +192,15 @@ def test_rebuild_gives_identical_tables_and_redelivery_changes_nothing(
         name: runner.view.checksum() for name, runner in projections.runners.items()
     }
     assert after == before
-    assert all(len(v.split()) >= 1 for v in after.values())
+    empty_md5 = "d41d8cd98f00b204e9800998ecf8427e"
+    assert all(empty_md5 not in checksum for checksum in after.values())
 
 
 def test_lag_counts_what_is_not_yet_projected(pg_ledger, projections):
     pg_ledger.create_order("acct", "L1", "EUR", [item(1, 100)])
     lag = projections.lag()["journal"]
     assert lag.events_behind == 2
-    assert lag.seconds_behind >= 0
+    assert lag.seconds_behind > 0
     projections.catch_up()
     assert projections.lag()["journal"].events_behind == 0
 
