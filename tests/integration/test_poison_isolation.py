@@ -137,3 +137,19 @@ def test_a_rebuild_that_fails_leaves_the_tables_as_they_were(
     monkeypatch.undo()
     assert runner.rebuild() > 0
     assert runner.view.checksum() == before
+
+
+def test_projections_status_lists_what_was_set_aside(pg_ledger, database_url, schema):
+    import os  # noqa: PLC0415
+
+    from tests.e2e.conftest import ledger as ledger_command  # noqa: PLC0415
+
+    save_unprojectable_order(pg_ledger, "POISON")
+    env = {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+    rebuilt = ledger_command(env, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    status = ledger_command(env, "projections", "status")
+    assert status.returncode == 0, status.stderr
+    assert "balances\t0 events" in status.stdout, status.stdout
+    assert "1 set aside" in status.stdout
+    assert "0x00" in status.stdout
