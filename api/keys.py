@@ -66,6 +66,12 @@ class KeyStore:
                     " revoked_at timestamptz)"
                 ).format(self.table)
             )
+            conn.execute(  # api.limits: one row per rate-limited key or address
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} "
+                    "(bucket text PRIMARY KEY, tat timestamptz NOT NULL)"
+                ).format(sql.Identifier(schema, "rate_limit_buckets"))
+            )
 
     def create(self, account: str, role: Role) -> tuple[str, str]:
         """A new key for ``account``: returns (key id, the key itself)."""

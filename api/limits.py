@@ -22,7 +22,10 @@ PRUNE_EVERY: Final = 10_000  # requests between deletions of long-idle buckets
 
 
 class RateLimiter:
-    """``rate`` requests a second on average, bursts of up to ``burst``, per bucket."""
+    """``rate`` requests a second on average, bursts of up to ``burst``, per bucket.
+
+    Its table (``rate_limit_buckets``) is created with the key store's.
+    """
 
     def __init__(
         self, pool: ConnectionPool, schema: str, rate: float, burst: int
@@ -46,13 +49,6 @@ class RateLimiter:
             "SELECT EXTRACT(EPOCH FROM tat - statement_timestamp())::float8 "
             "FROM {} WHERE bucket = %(bucket)s"
         ).format(self.table)
-        with self.pool.connection() as conn:
-            conn.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} "
-                    "(bucket text PRIMARY KEY, tat timestamptz NOT NULL)"
-                ).format(self.table)
-            )
 
     def retry_after(self, bucket: str) -> int:
         """0 if ``bucket`` may go now (and is charged), else whole seconds to wait."""
