@@ -45,9 +45,10 @@ def plan_replacement(
     The given items' ``line_id`` is ignored: an item keeps the line id of a
     current line with the same item id and unit price, else gets a new one.
     """
-    captured = order.totals().captured
-    if captured:
-        raise ReplaceAfterCaptureError(captured)
+    # Any line with captured money, even where lines net to zero (a discount).
+    captured = [line.balance().captured for line in order.lines]
+    if any(captured):
+        raise ReplaceAfterCaptureError(sum(captured))
     check_item_count(len(items))
     new_items = _assign_line_ids(order, items)
     for item in new_items:

@@ -230,6 +230,10 @@ def check_payment_net(
     elif movement is Movement.CAPTURE:
         captured = before.captured + amount_minor
         _not_negative("net_capture", payment_id, captured)
+        # A negative line's capture may not leave less captured than refunded.
+        _not_negative(
+            "net_capture_less_refunds", payment_id, captured - before.refunded
+        )
         if amount_minor > 0 and captured > net_authorized:
             capturable = net_authorized - before.captured
             raise OverCaptureError(None, payment_id, amount_minor, capturable)

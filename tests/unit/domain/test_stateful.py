@@ -108,7 +108,9 @@ class Model:
             return authorized + amount >= 0
         if kind == "capture":
             captured = net.captured + amount
-            return captured >= 0 and (amount <= 0 or captured <= authorized)
+            return captured >= net.refunded >= 0 and (
+                amount <= 0 or captured <= authorized
+            )
         if kind == "refund":
             refunded = net.refunded + amount
             return refunded >= 0 and (amount <= 0 or refunded <= net.captured)
