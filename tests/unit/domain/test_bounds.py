@@ -14,6 +14,7 @@ from domain.bounds import MAX_INT4, MAX_MINOR, check_text
 from domain.errors import LedgerError
 from domain.money import line_amount_minor, to_minor
 from domain.order import Order
+from domain.values import RiskDecision, RiskOutcome
 from tests.builders import T0, TTL, alloc, an_order, assert_rejected, item
 
 LATER = T0 + TTL / 2
@@ -206,3 +207,27 @@ class TestNegativeOrders:
         with pytest.raises(LedgerError) as info:
             ledger.authorize_order("a", "N1", "EUR", [item(1, -100)], (-100, -100), "P")
         assert info.value.code == "negative_total"
+
+
+class TestFoundByTheModel:
+    def test_a_discount_capture_cannot_leave_less_captured_than_refunded(self):
+        order = an_order({1: 100, 2: -20}, authorized={1: 100, 2: -20})
+        order.capture("PID_123", alloc((1, 10)), T0)
+        order.refund("PID_123", alloc((1, 10)))
+        assert_rejected(
+            order,
+            "negative_total",
+            lambda: order.capture("PID_123", alloc((2, -5)), T0),
+        )
+
+    def test_lines_that_net_to_zero_captured_still_block_a_replacement(self):
+        order = an_order({1: 100, 2: -20}, authorized={1: 100, 2: -20})
+        order.capture("PID_123", alloc((1, 20), (2, -20)), T0)
+        assert order.totals().captured == 0
+        assert_rejected(
+            order,
+            "replace_after_capture",
+            lambda: order.replace(
+                [item(0, 50)], 50, 50, lambda _: RiskDecision(RiskOutcome.ACCEPTED)
+            ),
+        )
