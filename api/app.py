@@ -7,7 +7,9 @@ from contextlib import ExitStack, asynccontextmanager, closing
 
 from fastapi import FastAPI
 
+from api import health
 from api.database import database, open_ledger
+from api.dintero import routes as dintero
 from api.keys import KeyStore
 from api.limits import RateLimiter
 from api.logs import configure_logging
@@ -18,8 +20,10 @@ from api.middleware import (
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
-from api.problems import install_problem_handlers
-from api.routes import dintero, finance, health, orders, riverty
+from api.native import finance
+from api.native import routes as orders
+from api.native.problems import install_problem_handlers
+from api.riverty import routes as riverty
 from api.settings import Settings
 from domain.application import OrderLedger
 from projections.setup import running

@@ -10,9 +10,9 @@ from uuid import uuid4
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import riverty_errors as riverty
 from api.context import _request_id, current_request_id
-from api.problems import unexpected_error
+from api.native.problems import unexpected_error
+from api.riverty import errors as riverty
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")

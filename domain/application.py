@@ -23,7 +23,6 @@ from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
 from domain.audited import AuditedAggregate
 from domain.bounds import DEFAULT_MAX_LINE_MINOR, check_amount
-from domain.commands import CommandResult, MoneyOptions, fingerprint, utc_now
 from domain.context import RequestContext, acting
 from domain.draft import DRAFT_NAMESPACE, DraftOrder, draft_uuid
 from domain.errors import (
@@ -35,6 +34,7 @@ from domain.errors import (
     OrderNotFoundError,
     VersionNotFoundError,
 )
+from domain.idempotency import CommandResult, MoneyOptions, fingerprint, utc_now
 from domain.order import Order, order_uuid
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals

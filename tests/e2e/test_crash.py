@@ -19,8 +19,8 @@ import pytest
 from psycopg import sql
 
 from api.keys import KeyStore, Role
-from domain.audit import ChainVerifier
 from domain.values import Allocation
+from projections.audit import ChainVerifier
 from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.e2e.conftest import LEDGER

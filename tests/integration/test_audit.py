@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from domain.audit import ChainVerifier
 from domain.chain import GENESIS, chain_hash
 from domain.order import order_uuid
 from domain.values import Allocation
+from projections.audit import ChainVerifier
 from tests.builders import item
 
 CHANGE_AMOUNT = (

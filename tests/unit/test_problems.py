@@ -1,7 +1,7 @@
 """Every domain error has exactly one HTTP answer, in each error format."""
 
-from api.problems import PROBLEM_TYPES, field_path
-from api.riverty_errors import CODES
+from api.native.problems import PROBLEM_TYPES, field_path
+from api.riverty.errors import CODES
 from domain.errors import ExceedsLimitError, LedgerError
 
 

@@ -19,7 +19,7 @@ from api.examples import (
     CREATE_DRAFT_EXAMPLE,
     UPDATE_DRAFT_EXAMPLE,
 )
-from api.schemas.native import BalanceOut
+from api.native.schemas import BalanceOut
 
 
 class _Body(BaseModel):

@@ -17,9 +17,9 @@ from psycopg_pool import PoolClosed, PoolTimeout
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import riverty_errors as riverty
+from api.auth import check_access
 from api.context import current_request_id
-from api.deps import check_access
+from api.riverty import errors as riverty
 from domain import errors as e
 from projections.setup import ProjectionLaggingError
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from fastapi import APIRouter
 
-from api import riverty_translate as t
-from api.deps import Caller, CallerContext, LedgerDep, RiskDep
-from api.schemas import riverty as r
-from domain.commands import CommandResult
+from api.auth import Caller, CallerContext, LedgerDep, RiskDep
+from api.riverty import schemas as r
+from api.riverty import translate as t
 from domain.errors import CurrencyMismatchError
+from domain.idempotency import CommandResult
 from domain.money import to_major
 from domain.order import Order
 from domain.rules import check_totals

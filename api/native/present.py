@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.schemas import dintero, native
+from api.dintero import schemas as dintero
+from api.native import schemas as native
 from domain.chain import payload
 from domain.draft import DraftOrder
 from domain.order import Order

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import uuid5
 
-from api.schemas import riverty as r
+from api.riverty import schemas as r
 from domain.errors import UnknownProductError
 from domain.money import line_amount_minor, to_major, to_minor
 from domain.order import Order, order_uuid

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import LedgerDep, Reader
-from api.problems import PROBLEM_RESPONSES
-from api.schemas.native import OrderEventsOut, OrderOut
-from api.views import events_out, order_out
-from domain.audit import ChainVerifier
+from api.auth import LedgerDep, Reader
+from api.native.present import events_out, order_out
+from api.native.problems import PROBLEM_RESPONSES
+from api.native.schemas import OrderEventsOut, OrderOut
 from domain.order import order_uuid
+from projections.audit import ChainVerifier
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES

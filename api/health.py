@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import problem
+from api.native.problems import problem
 from store.recorder import HorizonRecorder
 
 router = APIRouter(tags=["Health"])

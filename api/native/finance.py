@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Reader
-from api.problems import PROBLEM_RESPONSES
+from api.auth import Reader
+from api.native.problems import PROBLEM_RESPONSES
 from api.reports import settlement_csv
 from domain.values import OrderStatus
 from projections import queries, reconciliation

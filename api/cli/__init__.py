@@ -23,9 +23,9 @@ from api.logs import configure_logging
 from api.reports import settlement_csv
 from api.settings import Settings
 from domain.application import OrderLedger
-from domain.audit import ChainVerifier
 from domain.order import order_uuid
 from projections import queries, reconciliation
+from projections.audit import ChainVerifier
 from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
 from projections.setup import Projections, open_views
 from projections.views import VIEWS

@@ -10,14 +10,8 @@ from fastapi import APIRouter, Body, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
 
-from api.deps import LedgerDep, Reader, WriteContext
-from api.examples import (
-    AUTHORIZE_CAPTURE_EXAMPLE,
-    CREATE_DRAFT_EXAMPLE,
-    UPDATE_DRAFT_EXAMPLE,
-)
-from api.problems import PROBLEM_RESPONSES
-from api.schemas.dintero import (
+from api.auth import LedgerDep, Reader, WriteContext
+from api.dintero.schemas import (
     CancelIn,
     DinteroOrderOut,
     DraftItemIn,
@@ -26,8 +20,14 @@ from api.schemas.dintero import (
     LineAmountIn,
     PaymentOperationIn,
 )
-from api.views import dintero_order_out, draft_out
-from domain.commands import CommandResult
+from api.examples import (
+    AUTHORIZE_CAPTURE_EXAMPLE,
+    CREATE_DRAFT_EXAMPLE,
+    UPDATE_DRAFT_EXAMPLE,
+)
+from api.native.present import dintero_order_out, draft_out
+from api.native.problems import PROBLEM_RESPONSES
+from domain.idempotency import CommandResult
 from domain.rules import Movement
 from domain.values import Allocation, Item, TaxLine
 

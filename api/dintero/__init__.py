@@ -1,0 +1,1 @@
+"""The Dintero dialect (SPEC §5): its routes, bodies and translation."""

@@ -1,0 +1,1 @@
+"""The Riverty dialect (SPEC §6): its routes, bodies, translation and errors."""

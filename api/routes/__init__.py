@@ -1,1 +1,0 @@
-"""One router per dialect, plus native reads and health."""
