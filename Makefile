@@ -41,6 +41,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict domain api projections store
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff format .
