@@ -8,6 +8,7 @@ from contextlib import ExitStack, asynccontextmanager, closing
 from fastapi import FastAPI
 
 from api import health
+from api.backpressure import DatabaseSlots
 from api.database import database, open_ledger
 from api.dintero import routes as dintero
 from api.keys import KeyStore
@@ -22,7 +23,7 @@ from api.middleware import (
 )
 from api.native import finance
 from api.native import routes as orders
-from api.native.problems import install_problem_handlers
+from api.native.problems import install_fallback_handlers
 from api.riverty import routes as riverty
 from api.settings import Settings
 from domain.application import OrderLedger
@@ -85,7 +86,8 @@ def create_app(
     metrics.watch(lambda: app_gauges(app.state))
     app.state.metrics = metrics
     app.state.risk_check = settings.risk_check()
-    install_problem_handlers(app)
+    install_fallback_handlers(app)
+    app.state.database_slots = DatabaseSlots(settings.db_workers, settings.busy_timeout)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -129,8 +129,6 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
             eventsourcing_env(url, settings),
             authorization_ttl=settings.authorization_ttl,
             max_attempts=settings.max_attempts,
-            max_concurrency=settings.db_workers,
-            busy_timeout=settings.busy_timeout,
             max_line_minor=settings.max_line_amount,
         )
         install_append_only(url, settings.db_schema)

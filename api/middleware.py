@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import _request_id, current_request_id
-from api.native.problems import unexpected_error
+from api.errors import render_error
+from api.native.problems import NativeProblems
 from api.riverty import errors as riverty
 
 MAX_BODY_BYTES: Final = 1024 * 1024
@@ -158,10 +159,11 @@ class BodyLimitMiddleware:
 
 
 class UnexpectedErrorMiddleware:
-    """Answer any unhandled exception inside the other middleware.
+    """Answer an exception no route answered, inside the other middleware.
 
-    Starlette renders an ``Exception`` handler outside every middleware, so
-    its 500 would carry neither the request id nor the security headers.
+    Routes answer their own failures (api/errors.py). Starlette renders an
+    ``Exception`` handler outside every middleware, so its 500 would carry
+    neither the request id nor the security headers.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -183,5 +185,5 @@ class UnexpectedErrorMiddleware:
         except Exception as error:
             if started:
                 raise  # the answer is under way; only the server can end it
-            response = unexpected_error(Request(scope), error)
+            response = await render_error(NativeProblems(), Request(scope), error)
             await response(scope, receive, send)

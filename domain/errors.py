@@ -413,15 +413,3 @@ class ConcurrentModificationError(LedgerError):
             order_id=order_ref,
             attempts=attempts,
         )
-
-
-class LedgerBusyError(LedgerError):
-    """Every database slot is taken; answer at once instead of queueing."""
-
-    code = "ledger_busy"
-
-    def __init__(self, waited_seconds: float) -> None:
-        super().__init__(
-            f"no database connection free within {waited_seconds}s",
-            waited_seconds=waited_seconds,
-        )

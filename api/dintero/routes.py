@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
 
 from api.auth import LedgerDep, Reader, WriteContext
+from api.dintero.errors import DinteroRoute
 from api.dintero.schemas import (
     CancelIn,
     DinteroOrderOut,
@@ -27,8 +28,8 @@ from api.examples import (
 )
 from api.native.present import dintero_order_out, draft_out
 from api.native.problems import PROBLEM_RESPONSES
+from domain.application import OrderLedger
 from domain.idempotency import CommandResult
-from domain.rules import Movement
 from domain.values import Allocation, Item, TaxLine
 
 _DRAFT_EXAMPLES = {
@@ -36,7 +37,10 @@ _DRAFT_EXAMPLES = {
     "update": Example(summary="Reverse an item, add one", value=UPDATE_DRAFT_EXAMPLE),
 }
 router = APIRouter(
-    prefix="/v1/accounts/{aid}/shopping", tags=["Dintero"], responses=PROBLEM_RESPONSES
+    prefix="/v1/accounts/{aid}/shopping",
+    tags=["Dintero"],
+    responses=PROBLEM_RESPONSES,
+    route_class=DinteroRoute,
 )
 
 
@@ -99,7 +103,10 @@ def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrde
 _EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
 
 
-def _payment_operation(movement: Movement) -> Callable[..., DinteroOrderOut]:
+MoneyCommand = Callable[..., CommandResult]
+
+
+def _payment_operation(command: MoneyCommand) -> Callable[..., DinteroOrderOut]:
     """The endpoint of one per-line payment operation (seed 000's body)."""
 
     def operation(
@@ -109,8 +116,8 @@ def _payment_operation(movement: Movement) -> Callable[..., DinteroOrderOut]:
         context: WriteContext,
         body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
     ) -> DinteroOrderOut:
-        result = ledger.move(
-            movement,
+        result = command(
+            ledger,
             aid,
             order_id,
             body.payment_details.payment_id,
@@ -123,14 +130,14 @@ def _payment_operation(movement: Movement) -> Callable[..., DinteroOrderOut]:
     return operation
 
 
-for _movement, _path, _summary in (
-    (Movement.AUTHORIZE, "authorizations", "Authorize order lines"),
-    (Movement.CAPTURE, "captures", "Capture authorized order lines"),
-    (Movement.REFUND, "refund", "Refund captured order lines"),
+for _command, _path, _summary in (
+    (OrderLedger.authorize, "authorizations", "Authorize order lines"),
+    (OrderLedger.capture, "captures", "Capture authorized order lines"),
+    (OrderLedger.refund, "refund", "Refund captured order lines"),
 ):
-    router.post(f"/orders/{{order_id}}/{_path}", summary=_summary, name=str(_movement))(
-        _payment_operation(_movement)
-    )
+    router.post(
+        f"/orders/{{order_id}}/{_path}", summary=_summary, name=_command.__name__
+    )(_payment_operation(_command))
 
 
 @router.post(
@@ -154,8 +161,7 @@ def cancel(
     if payment is None:
         result = ledger.cancel(aid, order_id, context)
     else:
-        result = ledger.move(
-            Movement.RELEASE,
+        result = ledger.release(
             aid,
             order_id,
             payment,

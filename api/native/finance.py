@@ -10,14 +10,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
-from api.native.problems import PROBLEM_RESPONSES
+from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.reports import settlement_csv
 from domain.values import OrderStatus
 from projections import queries, reconciliation
 from projections.setup import Projections
 
 router = APIRouter(
-    prefix="/v1/accounts/{aid}", tags=["Finance"], responses=PROBLEM_RESPONSES
+    prefix="/v1/accounts/{aid}",
+    tags=["Finance"],
+    responses=PROBLEM_RESPONSES,
+    route_class=NativeRoute,
 )
 MAX_FILE_ROWS = 100_000
 

@@ -1,4 +1,4 @@
-"""RFC 9457 problem responses: the one mapping from errors to HTTP."""
+"""RFC 9457 problem responses: the native (and for now Dintero) error format."""
 
 from __future__ import annotations
 
@@ -8,20 +8,15 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
-import psycopg
-from eventsourcing.persistence import DataError, InterfaceError, OperationalError
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg_pool import PoolClosed, PoolTimeout
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import check_access
 from api.context import current_request_id
-from api.riverty import errors as riverty
+from api.errors import DialectRoute, FieldError, render_error
 from domain import errors as e
-from projections.setup import ProjectionLaggingError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON: Final = "application/problem+json"
@@ -98,7 +93,6 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.DraftCompletedError: ProblemType(_CONFLICT, "Draft already completed"),
     e.VersionNotFoundError: ProblemType(HTTPStatus.NOT_FOUND, "No such version"),
     e.ConcurrentModificationError: ProblemType(_CONFLICT, "Concurrent modification"),
-    e.LedgerBusyError: ProblemType(HTTPStatus.SERVICE_UNAVAILABLE, "Ledger busy"),
 }
 
 
@@ -137,124 +131,51 @@ def ledger_problem(request: Request, error: e.LedgerError) -> JSONResponse:
     )
 
 
-async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.LedgerError)  # noqa: S101 - registered for it only
-    if riverty.is_riverty(request):
-        return riverty.ledger_error(request, exc)
-    return ledger_problem(request, exc)
+class NativeProblems:
+    """RFC 9457 ``application/problem+json`` answers with a stable ``code``."""
 
+    def ledger(self, request: Request, error: e.LedgerError) -> Response:
+        return ledger_problem(request, error)
 
-def field_path(location: Sequence[int | str]) -> str:
-    """``("body", "order", "items", 0, "id")`` → ``order.items[0].id``."""
-    path = ""
-    for part in location[1:] if location and location[0] == "body" else location:
-        path += (
-            f"[{part}]"
-            if isinstance(part, int)
-            else (f".{part}" if path else str(part))
+    def invalid(self, request: Request, errors: Sequence[FieldError]) -> Response:
+        members = [
+            {"field": err.field, "message": err.message, "type": err.kind}
+            for err in errors
+        ]
+        detail = "; ".join(f"{err.field or 'body'}: {err.message}" for err in errors)
+        return problem(
+            request, 422, "validation_error", "Invalid request", detail, errors=members
         )
-    return path
+
+    def http(
+        self,
+        request: Request,
+        status: int,
+        detail: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        phrase = HTTPStatus(status).phrase
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        return problem(request, status, code, phrase, detail, headers=headers)
+
+    def unavailable(
+        self, request: Request, code: str, title: str, detail: str
+    ) -> Response:
+        return problem(request, 503, code, title, detail)
+
+    def internal(self, request: Request) -> Response:
+        return problem(request, 500, "internal_error", "Internal error")
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
-    try:
-        await check_access(request)
-    except StarletteHTTPException as denied:
-        return await _http_error(request, denied)
-    errors = [
-        {
-            "field": field_path(err.get("loc", ())),
-            "message": err.get("msg", ""),
-            "type": err.get("type", ""),
-        }
-        for err in exc.errors()
-    ]
-    if riverty.is_riverty(request):
-        return riverty.validation_error(
-            (err["field"], err["type"], err["message"]) for err in errors
-        )
-    detail = "; ".join(f"{err['field'] or 'body'}: {err['message']}" for err in errors)
-    return problem(
-        request, 422, "validation_error", "Invalid request", detail, errors=errors
-    )
+class NativeRoute(DialectRoute):
+    renderer = NativeProblems()
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-    status = HTTPStatus(exc.status_code)
-    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-    detail = exc.detail if isinstance(exc.detail, str) else None
-    if riverty.is_riverty(request):
-        return riverty.http_error(status, detail, exc.headers)
-    return problem(request, status, code, status.phrase, detail, headers=exc.headers)
+def install_fallback_handlers(app: FastAPI) -> None:
+    """Failures outside every route (an unknown path, a wrong method): native."""
 
+    async def fallback(request: Request, exc: Exception) -> Response:
+        return await render_error(NativeProblems(), request, exc)
 
-async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
-    """Input the database cannot hold (a NUL byte, a number out of range)."""
-    log.warning("input refused by the database: %s", exc)
-    if riverty.is_riverty(request):
-        return riverty.validation_error([("", "invalid", "value not accepted")])
-    return problem(
-        request, 422, "invalid_input", "Input not accepted", "a value cannot be stored"
-    )
-
-
-# The database cannot be reached or its pool is exhausted or closed: a retry
-# later may work, so 503 with Retry-After, never 500.
-UNAVAILABLE: Final = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    PoolTimeout,
-    PoolClosed,
-)
-
-
-def _service_unavailable(
-    request: Request, code: str, title: str, detail: str
-) -> JSONResponse:
-    if riverty.is_riverty(request):
-        return riverty.http_error(503, detail, {"Retry-After": "1"})
-    return problem(request, 503, code, title, detail)
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", exc)
-    return _service_unavailable(
-        request, "database_unavailable", "Database unavailable", "retry shortly"
-    )
-
-
-async def _projection_lagging(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProjectionLaggingError)  # noqa: S101
-    log.warning("read refused: %s", exc)
-    return _service_unavailable(
-        request, "projection_lagging", "Read model behind", str(exc)
-    )
-
-
-def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """The answer to an exception nothing else handled, in the route's dialect."""
-    if isinstance(exc, UNAVAILABLE):
-        log.warning("database unavailable: %s", exc)
-        return _service_unavailable(
-            request, "database_unavailable", "Database unavailable", "retry shortly"
-        )
-    log.error("unhandled error", exc_info=exc)
-    if riverty.is_riverty(request):
-        return riverty.http_error(500, "Internal error.")
-    return problem(request, 500, "internal_error", "Internal error")
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    """Map known errors; the rest go to ``unexpected_error`` (api.middleware)."""
-    app.add_exception_handler(e.LedgerError, _ledger_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DataError, _bad_data)
-    app.add_exception_handler(psycopg.DataError, _bad_data)
-    app.add_exception_handler(ProjectionLaggingError, _projection_lagging)
-    for unavailable in UNAVAILABLE:
-        app.add_exception_handler(unavailable, _database_unavailable)
+    app.add_exception_handler(StarletteHTTPException, fallback)
+    app.add_exception_handler(RequestValidationError, fallback)

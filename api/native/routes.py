@@ -9,13 +9,16 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import LedgerDep, Reader
 from api.native.present import events_out, order_out
-from api.native.problems import PROBLEM_RESPONSES
+from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.native.schemas import OrderEventsOut, OrderOut
 from domain.order import order_uuid
 from projections.audit import ChainVerifier
 
 router = APIRouter(
-    prefix="/v1/accounts/{aid}", tags=["Orders"], responses=PROBLEM_RESPONSES
+    prefix="/v1/accounts/{aid}",
+    tags=["Orders"],
+    responses=PROBLEM_RESPONSES,
+    route_class=NativeRoute,
 )
 
 

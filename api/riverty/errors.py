@@ -5,13 +5,14 @@ Every code the dialect can answer is in ``CODES`` (and in the README table).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from api.errors import DialectRoute, FieldError
 from domain import errors as e
 
 PREFIX: Final = "/api/v3"
@@ -64,7 +65,6 @@ CODES: Final[Mapping[type[e.LedgerError], Code]] = {
     e.DraftCompletedError: Code(400, "400.214", "Draft already completed."),
     e.VersionNotFoundError: Code(404, "404.003", "No such version."),
     e.ConcurrentModificationError: Code(409, "409.002", "Order changed; retry."),
-    e.LedgerBusyError: Code(503, "503.001", "Service busy; retry."),
 }
 
 # Seed 003's exact wording, including its Dutch customer-facing message.
@@ -98,10 +98,6 @@ VALIDATION_CODES: Final = {
     "literal_error": ("400.003", "Value is not one of the allowed values."),
     "too_long": ("400.008", "Maximum allowed 200 items."),
 }
-
-
-def is_riverty(request: Request) -> bool:
-    return request.url.path.startswith(PREFIX)
 
 
 def message(
@@ -149,18 +145,18 @@ def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
     )
 
 
-def validation_error(errors: Iterable[tuple[str, str, str]]) -> JSONResponse:
-    """``(field, pydantic type, pydantic message)`` → Riverty messages."""
+def validation_error(errors: Iterable[FieldError]) -> JSONResponse:
+    """Pydantic's field errors → Riverty messages."""
     return respond(
         400,
         (
             message(
-                VALIDATION_CODES.get(kind, ("400.004", ""))[0],
-                VALIDATION_CODES.get(kind, ("", text))[1] or text,
-                field or None,
-                text,
+                VALIDATION_CODES.get(err.kind, ("400.004", ""))[0],
+                VALIDATION_CODES.get(err.kind, ("", err.message))[1] or err.message,
+                err.field or None,
+                err.message,
             )
-            for field, kind, text in errors
+            for err in errors
         ),
     )
 
@@ -181,3 +177,51 @@ def http_error(
     )
     response.headers.update(headers or {})
     return response
+
+
+# Where the ledger's own conditions sit beside Riverty's numbered codes.
+UNAVAILABLE_CODES: Final = {
+    "ledger_busy": "503.001",
+    "database_unavailable": "503.002",
+    "projection_lagging": "503.003",
+}
+
+
+class RivertyErrors:
+    """Every failure of a Riverty route as Riverty's array of messages."""
+
+    def ledger(self, request: Request, error: e.LedgerError) -> Response:
+        return ledger_error(request, error)
+
+    def invalid(self, request: Request, errors: Sequence[FieldError]) -> Response:
+        return validation_error(errors)
+
+    def http(
+        self,
+        request: Request,
+        status: int,
+        detail: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        return http_error(status, detail, headers)
+
+    def unavailable(
+        self, request: Request, code: str, title: str, detail: str
+    ) -> Response:
+        response = respond(
+            503,
+            [
+                message(
+                    UNAVAILABLE_CODES[code], title + ".", None, detail, "TechnicalError"
+                )
+            ],
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    def internal(self, request: Request) -> Response:
+        return http_error(500, "Internal error.")
+
+
+class RivertyRoute(DialectRoute):
+    renderer = RivertyErrors()

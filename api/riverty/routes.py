@@ -10,11 +10,10 @@ from fastapi import APIRouter
 from api.auth import Caller, CallerContext, LedgerDep, RiskDep
 from api.riverty import schemas as r
 from api.riverty import translate as t
-from domain.errors import CurrencyMismatchError
+from api.riverty.errors import RivertyRoute
 from domain.idempotency import CommandResult
 from domain.money import to_major
 from domain.order import Order
-from domain.rules import check_totals
 from domain.values import RiskOutcome
 
 ERRORS = {
@@ -27,7 +26,12 @@ ERRORS = {
         (409, "Idempotency-Key reused with another body."),
     )
 }
-router = APIRouter(prefix="/api/v3", tags=["Riverty"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(
+    prefix="/api/v3",
+    tags=["Riverty"],
+    responses=ERRORS,  # type: ignore[arg-type]
+    route_class=RivertyRoute,
+)
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,8 @@ def update_order(
     context: CallerContext,
 ) -> r.UpdateOrderOut:
     account, summary = caller.account, body.updateOrderSummary
-    order = ledger.get_order(account, orderNumber)
-    if summary.currency is not None and summary.currency != order.currency:
-        raise CurrencyMismatchError(summary.currency, order.currency)
-    currency = order.currency
-    items = t.items_in(summary.items, currency, "updateOrderSummary.items")
-    gross, net = t.declared_totals(summary, currency, "updateOrderSummary")
     result = ledger.replace_order(
-        account, orderNumber, items, gross, net, risk, context
+        account, orderNumber, t.replacement(summary), risk, context
     )
     event = _event(ledger, account, result)
     assert isinstance(event, Order.OrderReplaced | Order.UpdateRejected)  # noqa: S101
@@ -127,16 +125,11 @@ def capture(
     context: CallerContext,
 ) -> r.CaptureOut:
     account, details = caller.account, body.orderDetails
-    order = ledger.get_order(account, orderNumber)
-    allocations, items = t.allocations_in(order, details.items, "orderDetails.items")
-    if items:
-        gross, net = t.declared_totals(details, order.currency, "orderDetails")
-        check_totals(items, gross, net)
     result = ledger.capture(
         account,
         orderNumber,
         t.reservation_id(account, orderNumber),
-        allocations,
+        t.captured_lines(details),
         invoice_number=body.invoiceNumber,
         context=context,
     )
@@ -160,13 +153,11 @@ def refund(
     context: CallerContext,
 ) -> r.RefundOut:
     account = caller.account
-    order = ledger.get_order(account, orderNumber)
-    allocations, _ = t.allocations_in(order, body.orderItems, "orderItems")
     result = ledger.refund(
         account,
         orderNumber,
         t.reservation_id(account, orderNumber),
-        allocations,
+        t.lines_named(body.orderItems, "orderItems"),
         capture_reference=body.captureNumber,
         context=context,
     )
@@ -189,16 +180,12 @@ def void(
     body: r.VoidIn | None = None,
 ) -> r.VoidOut:
     account = caller.account
-    order = ledger.get_order(account, orderNumber)
     details = body.cancellationDetails if body else None
-    allocations, _ = t.allocations_in(
-        order, details.items if details else [], "cancellationDetails.items"
-    )
     result = ledger.release(
         account,
         orderNumber,
         t.reservation_id(account, orderNumber),
-        allocations,
+        t.lines_named(details.items if details else [], "cancellationDetails.items"),
         reason="void",
         context=context,
     )

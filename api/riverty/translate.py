@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Protocol
 from uuid import uuid5
 
 from api.riverty import schemas as r
-from domain.errors import UnknownProductError
+from domain.errors import CurrencyMismatchError, UnknownProductError
 from domain.money import line_amount_minor, to_major, to_minor
 from domain.order import Order, order_uuid
+from domain.rules import check_totals
 from domain.values import Allocation, Item, TaxLine
 
 DESCRIPTION_LIMIT = 255  # Riverty truncates longer descriptions
@@ -78,6 +79,43 @@ def allocations_in(
         free.remove(line)
         allocations.append(Allocation(line.line_id, item.gross_amount))
     return allocations, wanted
+
+
+def lines_named(
+    items: Sequence[r.OrderItemIn], path: str
+) -> Callable[[Order], list[Allocation]]:
+    """The order lines ``items`` name, found in the order the command acts on."""
+    return lambda order: allocations_in(order, items, path)[0]
+
+
+def captured_lines(details: r.OrderDetailsIn) -> Callable[[Order], list[Allocation]]:
+    """A capture's lines; with items, its declared totals must match them."""
+
+    def lines(order: Order) -> list[Allocation]:
+        allocations, items = allocations_in(order, details.items, "orderDetails.items")
+        if items:
+            check_totals(
+                items, *declared_totals(details, order.currency, "orderDetails")
+            )
+        return allocations
+
+    return lines
+
+
+def replacement(
+    summary: r.UpdateOrderSummaryIn,
+) -> Callable[[Order], tuple[list[Item], int, int]]:
+    """An ``updateOrder`` in the order's currency: its items and declared totals."""
+
+    def replace(order: Order) -> tuple[list[Item], int, int]:
+        if summary.currency is not None and summary.currency != order.currency:
+            raise CurrencyMismatchError(summary.currency, order.currency)
+        path = "updateOrderSummary"
+        items = items_in(summary.items, order.currency, f"{path}.items")
+        gross, net = declared_totals(summary, order.currency, path)
+        return items, gross, net
+
+    return replace
 
 
 class HasTotals(Protocol):

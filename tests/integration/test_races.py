@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from domain.context import RequestContext
 from domain.errors import LedgerError
+from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
 from tests.builders import alloc, item
 from tests.integration.workload import capture_in_another_process
@@ -138,9 +139,7 @@ def test_a_replacement_racing_captures_never_changes_captured_lines(pg_ledger):
                     lambda ctx: pg_ledger.replace_order(
                         "acct",
                         "RC",
-                        replacement,
-                        2_500,
-                        2_500,
+                        fixed_replacement(replacement, 2_500, 2_500),
                         MaxIncreaseRiskCheck(10_000),
                         context=ctx,
                     ),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from domain.application import OrderLedger
 from domain.errors import ConcurrentModificationError, LedgerError
+from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
 from domain.values import Allocation, Item, TaxLine
 
@@ -80,7 +81,9 @@ def run_workload(  # noqa: C901, PLR0912 - one branch per command
                 items.append(_item(0, rng.randint(100, 4000), f"NEW{step}"))
                 gross = sum(i.gross_amount for i in items)
                 net = gross - sum(i.gross_amount // 5 for i in items)
-                ledger.replace_order("acct", ref, items, gross, net, risk)
+                ledger.replace_order(
+                    "acct", ref, fixed_replacement(items, gross, net), risk
+                )
             else:
                 ledger.cancel("acct", ref)
         except LedgerError:

@@ -1,6 +1,7 @@
 """Every domain error has exactly one HTTP answer, in each error format."""
 
-from api.native.problems import PROBLEM_TYPES, field_path
+from api.errors import field_path
+from api.native.problems import PROBLEM_TYPES
 from api.riverty.errors import CODES
 from domain.errors import ExceedsLimitError, LedgerError
 

@@ -16,10 +16,12 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from domain.application import CommandResult, OrderLedger
+from domain.application import OrderLedger
 from domain.context import RequestContext
 from domain.errors import IdempotencyConflictError, LedgerError
+from domain.idempotency import CommandResult
 from domain.order import Order
+from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
 from tests.builders import T0, alloc, item
 
@@ -269,7 +271,7 @@ class LedgerMachine(RuleBasedStateMachine):
         reversal = item(line_id, -amount, reverses=original_id)
         if self.attempt(
             allowed,
-            lambda ctx: self.ledger.reverse_item("acct", "O", reversal, context=ctx),
+            lambda ctx: self.ledger.add_items("acct", "O", [reversal], context=ctx),
         ):
             self.model.lines[line_id] = (-amount, original_id)
             self.model.used_ids.add(line_id)
@@ -318,9 +320,7 @@ class LedgerMachine(RuleBasedStateMachine):
             lambda ctx: self.ledger.replace_order(
                 "acct",
                 "O",
-                items,
-                declared,
-                total,
+                fixed_replacement(items, declared, total),
                 MaxIncreaseRiskCheck(RISK_LIMIT),
                 context=ctx,
             ),

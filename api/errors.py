@@ -1,0 +1,161 @@
+"""Which failure a request met, and the route class that has its dialect render it.
+
+Each surface's router uses a ``DialectRoute`` subclass naming its renderer
+(api/riverty/errors.py, api/dintero/errors.py, api/native/problems.py): every
+error of its routes — a rule, a validation error, a missing key, a database
+outage, a bug — is answered in that dialect's format, chosen by the route
+that matched, never by sniffing the URL. The route class is also where a
+request waits for one of the database slots (api/backpressure.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, Protocol
+
+import psycopg
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from psycopg_pool import PoolClosed, PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
+
+from api.auth import check_access
+from api.backpressure import LedgerBusyError, database_slot
+from domain.errors import LedgerError
+from projections.setup import ProjectionLaggingError
+
+log = logging.getLogger(__name__)
+
+# The database cannot be reached or its pool is exhausted or closed: a retry
+# later may work, so 503 with Retry-After, never 500.
+UNAVAILABLE: Final = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    PoolClosed,
+)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # ``order.items[0].id``
+    kind: str  # pydantic's error type, e.g. ``missing``
+    message: str
+
+
+class ErrorRenderer(Protocol):
+    """How one dialect answers each kind of failure."""
+
+    def ledger(self, request: Request, error: LedgerError) -> Response: ...
+
+    def invalid(self, request: Request, errors: Sequence[FieldError]) -> Response: ...
+
+    def http(
+        self,
+        request: Request,
+        status: int,
+        detail: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response: ...
+
+    def unavailable(
+        self, request: Request, code: str, title: str, detail: str
+    ) -> Response: ...
+
+    def internal(self, request: Request) -> Response: ...
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """``("body", "order", "items", 0, "id")`` → ``order.items[0].id``."""
+    path = ""
+    for part in location[1:] if location and location[0] == "body" else location:
+        path += (
+            f"[{part}]"
+            if isinstance(part, int)
+            else (f".{part}" if path else str(part))
+        )
+    return path
+
+
+def field_errors(error: RequestValidationError) -> list[FieldError]:
+    return [
+        FieldError(
+            field_path(err.get("loc", ())), err.get("type", ""), err.get("msg", "")
+        )
+        for err in error.errors()
+    ]
+
+
+async def render_error(  # noqa: PLR0911 - one answer per kind of failure
+    renderer: ErrorRenderer, request: Request, exc: Exception
+) -> Response:
+    """The dialect's answer to ``exc``; SPEC §9: access before validation."""
+    if isinstance(exc, RequestValidationError):
+        try:
+            await check_access(request)
+        except StarletteHTTPException as denied:
+            exc = denied
+        else:
+            return renderer.invalid(request, field_errors(exc))
+    if isinstance(exc, StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return renderer.http(request, exc.status_code, detail, exc.headers)
+    if isinstance(exc, LedgerError):
+        return renderer.ledger(request, exc)
+    if isinstance(exc, DataError | psycopg.DataError):
+        log.warning("input refused by the database: %s", exc)
+        return renderer.invalid(
+            request, [FieldError("", "invalid", "a value cannot be stored")]
+        )
+    if isinstance(exc, LedgerBusyError):
+        return renderer.unavailable(request, "ledger_busy", "Ledger busy", str(exc))
+    if isinstance(exc, ProjectionLaggingError):
+        log.warning("read refused: %s", exc)
+        return renderer.unavailable(
+            request, "projection_lagging", "Read model behind", str(exc)
+        )
+    if isinstance(exc, UNAVAILABLE):
+        log.warning("database unavailable: %s", exc)
+        return renderer.unavailable(
+            request, "database_unavailable", "Database unavailable", "retry shortly"
+        )
+    log.error("unhandled error", exc_info=exc)
+    return renderer.internal(request)
+
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class DialectRoute(APIRoute):
+    """A route whose every failure its dialect's ``renderer`` answers."""
+
+    renderer: ClassVar[ErrorRenderer]
+
+    def get_route_handler(self) -> Endpoint:
+        handle = super().get_route_handler()
+        renderer = self.renderer
+
+        async def route(request: Request) -> Response:
+            try:
+                async with database_slot(request):
+                    return await handle(request)
+            except Exception as exc:  # noqa: BLE001 - every failure gets an answer
+                return await render_error(renderer, request, exc)
+
+        return route
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A method the path does not allow (405) is answered here, in dialect."""
+        try:
+            await super().handle(scope, receive, send)
+        except StarletteHTTPException as exc:
+            request = Request(scope, receive)
+            response = await render_error(self.renderer, request, exc)
+            await response(scope, receive, send)

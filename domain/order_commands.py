@@ -1,0 +1,308 @@
+"""The commands on one order: open, add items, replace, and move money.
+
+Each public method is one command; its name is the one idempotency
+fingerprints carry, so keys stored before this module existed still replay.
+Items may be given as they are or as a function of the order (a dialect that
+names lines by product translates against the order it acts on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.bounds import check_amount
+from domain.context import RequestContext
+from domain.idempotency import CommandResult
+from domain.order import Order
+from domain.risk import RiskCheck
+from domain.rules import Movement, check_line_limit, check_totals
+from domain.unit_of_work import NO_CONTEXT, LedgerApplication, Plan
+from domain.values import Allocation, Item, RiskDecision
+
+Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
+# A replacement's items and declared (gross, net), made from the order.
+Replacement = Callable[[Order], tuple[Sequence[Item], int, int]]
+
+
+def fixed_replacement(items: Sequence[Item], gross: int, net: int) -> Replacement:
+    """A replacement that does not depend on the order (the domain's own terms)."""
+    return lambda _order: (items, gross, net)
+
+
+def _resolved(items: Allocations, order: Order) -> list[Allocation]:
+    return list(items(order) if callable(items) else items)
+
+
+class OrderCommands(LedgerApplication):
+    def create_order(
+        self,
+        account: str,
+        order_ref: str,
+        currency: str,
+        items: Sequence[Item],
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        check_line_limit(items, self.max_line_minor)
+        args = {"currency": currency, "items": list(items)}
+        return self._create(
+            account,
+            order_ref,
+            context,
+            "create_order",
+            args,
+            lambda: Order.open(account, order_ref, currency, items),
+        )
+
+    def authorize_order(  # noqa: PLR0913, PLR0917 - Riverty's checkout/authorize
+        self,
+        account: str,
+        order_ref: str,
+        currency: str,
+        items: Sequence[Item],
+        declared: tuple[int, int],
+        payment_id: str,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Create an order and authorize every line in full, in one transaction.
+
+        ``declared`` is the request's (gross, net) total; both must match.
+        """
+        check_line_limit(items, self.max_line_minor)
+        gross, net = declared
+        args = {"currency": currency, "items": list(items), "declared": [gross, net]}
+
+        def create() -> Order:
+            check_totals(
+                items,
+                check_amount(gross, "totalGrossAmount"),
+                check_amount(net, "totalNetAmount"),
+            )
+            order = Order.open(account, order_ref, currency, items)
+            everything = [
+                Allocation(i.line_id, i.gross_amount) for i in items if i.gross_amount
+            ]
+            if everything:
+                expires_at = self.clock() + self.authorization_ttl
+                order.authorize(payment_id, everything, expires_at)
+            return order
+
+        return self._create(
+            account, order_ref, context, "authorize_order", args, create
+        )
+
+    def add_items(
+        self,
+        account: str,
+        order_ref: str,
+        items: Sequence[Item],
+        currency: str | None = None,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Add items; an item with ``reverses`` set becomes a reversal line."""
+        check_line_limit(items, self.max_line_minor)
+        plan = Plan(
+            {"items": list(items), "currency": currency},
+            lambda order: order.add_items(items, currency),
+        )
+        return self._run(account, order_ref, context, "add_items", lambda _: plan)
+
+    def replace_order(
+        self,
+        account: str,
+        order_ref: str,
+        replacement: Replacement,
+        risk_check: RiskCheck,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Replace every item (Riverty ``updateOrder``), risk-checking an increase."""
+        decisions: dict[int, RiskDecision] = {}
+
+        def planner(order: Order) -> Plan:
+            items, gross, net = replacement(order)
+            check_line_limit(items, self.max_line_minor)
+
+            def assess(increase: int) -> RiskDecision:
+                # A conflict retry re-plans; ask the port once per distinct increase.
+                if increase not in decisions:
+                    decisions[increase] = risk_check.assess(
+                        account, order_ref, order.currency, increase
+                    )
+                return decisions[increase]
+
+            args = {"items": list(items), "gross": gross, "net": net}
+            return Plan(args, lambda o: o.replace(items, gross, net, assess))
+
+        return self._run(account, order_ref, context, "replace_order", planner)
+
+    def authorize(  # noqa: PLR0913 - the request's fields
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Allocations,
+        *,
+        success: bool = True,
+        currency: str | None = None,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Authorize per line under a payment; it expires after the TTL."""
+
+        def act(order: Order, allocations: list[Allocation]) -> None:
+            expires_at = self.clock() + self.authorization_ttl
+            order.authorize(payment_id, allocations, expires_at, currency)
+
+        return self._money(
+            Movement.AUTHORIZE, account, order_ref, payment_id, items, success,
+            context, {"currency": currency}, act,
+        )  # fmt: skip
+
+    def capture(  # noqa: PLR0913 - the request's fields
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Allocations,
+        *,
+        success: bool = True,
+        reference: str | None = None,
+        invoice_number: str | None = None,
+        currency: str | None = None,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Capture outstanding authorization of a payment; no items: all of it."""
+
+        def act(order: Order, allocations: list[Allocation]) -> None:
+            order.capture(
+                payment_id, allocations, self.clock(), reference, currency,
+                invoice_number,
+            )  # fmt: skip
+
+        options = {
+            "reference": reference,
+            "currency": currency,
+            "invoice_number": invoice_number,
+        }
+        return self._money(
+            Movement.CAPTURE, account, order_ref, payment_id, items, success,
+            context, options, act,
+        )  # fmt: skip
+
+    def refund(  # noqa: PLR0913 - the request's fields
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Allocations,
+        *,
+        success: bool = True,
+        reference: str | None = None,
+        capture_reference: str | None = None,
+        currency: str | None = None,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Refund captured money of original (non-reversal) lines."""
+
+        def act(order: Order, allocations: list[Allocation]) -> None:
+            order.refund(
+                payment_id, allocations, reference, currency, capture_reference
+            )
+
+        options = {
+            "reference": reference,
+            "currency": currency,
+            "capture_reference": capture_reference,
+        }
+        return self._money(
+            Movement.REFUND, account, order_ref, payment_id, items, success,
+            context, options, act,
+        )  # fmt: skip
+
+    def release(  # noqa: PLR0913 - the request's fields
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Allocations,
+        *,
+        success: bool = True,
+        reason: str = "release",
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Free authorization that is not captured (a void); no items: all of it."""
+
+        def act(order: Order, allocations: list[Allocation]) -> None:
+            order.release(payment_id, allocations, reason)
+
+        return self._money(
+            Movement.RELEASE, account, order_ref, payment_id, items, success,
+            context, {"reason": reason}, act,
+        )  # fmt: skip
+
+    def cancel(
+        self, account: str, order_ref: str, context: RequestContext = NO_CONTEXT
+    ) -> CommandResult:
+        """Release all outstanding authorization of the order, every payment."""
+        plan = Plan({}, lambda order: order.cancel())
+        return self._run(account, order_ref, context, "cancel", lambda _: plan)
+
+    def extend_authorization(
+        self,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        expires_at: datetime,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Move a payment's authorization expiry (the PSP extended it)."""
+        plan = Plan(
+            {"payment_id": payment_id, "expires_at": expires_at},
+            lambda order: order.extend_authorization(payment_id, expires_at),
+        )
+        return self._run(
+            account, order_ref, context, "extend_authorization", lambda _: plan
+        )
+
+    def _money(  # noqa: PLR0913, PLR0917 - one path for the four money commands
+        self,
+        movement: Movement,
+        account: str,
+        order_ref: str,
+        payment_id: str,
+        items: Allocations,
+        success: bool,  # noqa: FBT001
+        context: RequestContext,
+        options: dict[str, Any],
+        act: Callable[[Order, list[Allocation]], None],
+    ) -> CommandResult:
+        """``success=False`` (the PSP reports a failure) is recorded, moves nothing.
+
+        The fingerprinted arguments keep the shape they had when one method
+        served all four commands, so keys stored then still replay.
+        """
+
+        def planner(order: Order) -> Plan:
+            allocations = _resolved(items, order)
+            args = {
+                "payment_id": payment_id,
+                "items": allocations,
+                "success": success,
+                "reference": None,
+                "currency": None,
+                "reason": str(movement),
+                "invoice_number": None,
+                "capture_reference": None,
+                **options,
+            }
+
+            def perform(target: Order) -> None:
+                if success:
+                    act(target, allocations)
+                else:
+                    failure = f"{movement} reported success=false"
+                    target.record_failure(movement, payment_id, allocations, failure)
+
+            return Plan(args, perform)
+
+        return self._run(account, order_ref, context, str(movement), planner)

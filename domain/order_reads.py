@@ -1,0 +1,74 @@
+"""Reads of one order from its events: now, at a version or a time, its trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+from uuid import UUID
+
+from domain.errors import OrderNotFoundError, VersionNotFoundError
+from domain.idempotency import CommandResult
+from domain.order import Order, order_uuid
+from domain.unit_of_work import LedgerApplication, replay
+
+
+class OrderReads(LedgerApplication):
+    def get_order(
+        self,
+        account: str,
+        order_ref: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Order:
+        """The order now, at ``version``, or as it stood at time ``as_of``."""
+        current = self._find(account, order_ref)
+        if current is None:
+            raise OrderNotFoundError(account, order_ref)
+        if as_of is not None:
+            version = self._version_at(current.id, order_ref, as_of)
+        if version is None or version == current.version:
+            return current
+        if not 1 <= version <= current.version:
+            detail = f"has versions 1..{current.version}, not {version}"
+            raise VersionNotFoundError(order_ref, detail)
+        order: Order = self.repository.get(
+            current.id, version=version, projector_func=replay
+        )
+        return order
+
+    def order_events(self, account: str, order_ref: str) -> list[Order.Event]:
+        """Every event of the order, oldest first: the audit trail."""
+        events = self._stored_events(order_uuid(account, order_ref))
+        if not events:
+            raise OrderNotFoundError(account, order_ref)
+        return events
+
+    def result_order(self, account: str, result: CommandResult) -> Order:
+        """The order as a command left it: from the result, or read at its version."""
+        if isinstance(result.order, Order) and result.order.version == result.version:
+            return result.order
+        return self.get_order(account, result.ref, version=result.version)
+
+    def event_at(self, account: str, order_ref: str, version: int) -> Order.Event:
+        """One event of an order, by version."""
+        events = self.events.get(
+            order_uuid(account, order_ref), gt=version - 1, lte=version
+        )
+        [event] = [cast("Order.Event", e) for e in events]
+        return event
+
+    def _stored_events(self, order_id: UUID) -> list[Order.Event]:
+        return [cast("Order.Event", e) for e in self.events.get(order_id)]
+
+    def _version_at(self, order_id: UUID, order_ref: str, as_of: datetime) -> int:
+        version = None
+        for stored in self._stored_events(order_id):
+            if stored.timestamp > as_of:
+                break
+            version = stored.originator_version
+        if version is None:
+            raise VersionNotFoundError(
+                order_ref, f"did not exist at {as_of.isoformat()}"
+            )
+        return version

@@ -1,0 +1,219 @@
+"""The machinery every command shares: read, plan, replay or act, save, retry.
+
+A command reads its aggregate, turns the request into domain terms *against
+that read* (a dialect's translation and rule checks run here, inside the
+retry loop, so they always see the state they act on), recognises a retried
+request by its idempotency key, and saves its new events in one transaction.
+A version conflict (another writer saved first) runs it all again on fresh
+state, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
+
+from domain.audited import AuditedAggregate
+from domain.bounds import DEFAULT_MAX_LINE_MINOR
+from domain.context import RequestContext, acting
+from domain.draft import DraftOrder, draft_uuid
+from domain.errors import (
+    ConcurrentModificationError,
+    LedgerError,
+    OrderExistsError,
+    OrderNotFoundError,
+)
+from domain.idempotency import CommandResult, fingerprint, utc_now
+from domain.order import Order, order_uuid
+from domain.snapshots import VerifiedSnapshotStore
+from domain.transcodings import register_value_transcodings
+from domain.values import RiskDecision
+
+Clock = Callable[[], datetime]
+# (command, "ok" | "replayed" | the rejection's code, events appended)
+CommandObserver = Callable[[str, str, int], None]
+NO_CONTEXT = RequestContext()
+RETRY_JITTER_SECONDS = 0.002
+# A step either answers at once (a replay) or names what to save and the answer.
+Outcome = CommandResult | tuple[list[AuditedAggregate], CommandResult]
+Step = Callable[[RequestContext], Outcome]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A request in domain terms, made from the order it will act on.
+
+    ``args`` are what the request is fingerprinted by (an idempotency key
+    sent again with other arguments is refused); ``act`` changes the order.
+    """
+
+    args: Mapping[str, Any]
+    act: Callable[[Order], Any]
+
+
+Planner = Callable[[Order], Plan]
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:  # noqa: ANN401 - the library's projector type
+    """Apply ``events`` to ``aggregate`` in turn, as the library's projector does.
+
+    The library's ``project_aggregate`` asserts each event against a
+    runtime-checkable Protocol: under cProfile that isinstance was about a
+    tenth of a command's Python time, for events that are always ours.
+    """
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class LedgerApplication(Application[UUID]):
+    name = "ledger"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Order: 50}
+
+    def __init__(  # noqa: PLR0913 - collaborators a deployment chooses
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock = utc_now,
+        authorization_ttl: timedelta = timedelta(days=30),
+        max_attempts: int = 10,
+        on_command: CommandObserver | None = None,
+        max_line_minor: int = DEFAULT_MAX_LINE_MINOR,
+    ) -> None:
+        super().__init__(env)
+        self.max_line_minor = max_line_minor
+        self.on_command = on_command
+        self.clock = clock
+        self.authorization_ttl = authorization_ttl
+        self.max_attempts = max_attempts
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        store = VerifiedSnapshotStore(
+            mapper=self.mapper,
+            recorder=self.factory.aggregate_recorder(purpose="snapshots"),
+        )
+        store.fold = self.fold_from_events
+        store.take = lambda aggregate: getattr(
+            type(aggregate), "Snapshot", Snapshot
+        ).take(aggregate)
+        return store
+
+    def fold_from_events(self, aggregate_id: UUID, version: int) -> Any:  # noqa: ANN401 - any aggregate
+        """An aggregate at ``version`` from its events alone, no snapshot."""
+        return replay(None, self.events.get(aggregate_id, lte=version))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_transcodings(transcoder)
+
+    def _run(
+        self,
+        account: str,
+        order_ref: str,
+        context: RequestContext,
+        command: str,
+        planner: Planner,
+    ) -> CommandResult:
+        """Run a command on an existing order: replay it, or plan and act."""
+
+        def step(ctx: RequestContext) -> Outcome:
+            order = self._find(account, order_ref)
+            if order is None:
+                raise OrderNotFoundError(account, order_ref)
+            plan = planner(order)
+            with acting(ctx.with_fingerprint(fingerprint(command, plan.args))) as req:
+                replayed = order.replayed(req)
+                if replayed is not None:
+                    return CommandResult(order_ref, replayed, replayed=True)
+                outcome = plan.act(order)
+            risk = outcome if isinstance(outcome, RiskDecision) else None
+            return [order], CommandResult(
+                order_ref, order.version, risk=risk, order=order
+            )
+
+        return self._execute(order_ref, context, command, step)
+
+    def _create(  # noqa: PLR0913, PLR0917
+        self,
+        account: str,
+        order_ref: str,
+        context: RequestContext,
+        command: str,
+        args: Mapping[str, Any],
+        create: Callable[[], Order],
+    ) -> CommandResult:
+        """Run a command that opens an order: replay it, or create it once."""
+
+        def step(ctx: RequestContext) -> Outcome:
+            order = self._find(account, order_ref)
+            with acting(ctx.with_fingerprint(fingerprint(command, args))) as req:
+                if order is not None:
+                    replayed = order.replayed(req)
+                    if replayed is not None:
+                        return CommandResult(order_ref, replayed, replayed=True)
+                    raise OrderExistsError(account, order_ref)
+                order = create()
+            return [order], CommandResult(order_ref, order.version, order=order)
+
+        return self._execute(order_ref, context, command, step)
+
+    def _execute(
+        self, ref: str, context: RequestContext, command: str, step: Step
+    ) -> CommandResult:
+        """Run ``step`` and save what it changed in one transaction.
+
+        A version conflict (another writer saved first) runs the step again on
+        fresh state, up to ``max_attempts`` times.
+        """
+        try:
+            for attempt in range(self.max_attempts):
+                if attempt:
+                    # Jitter, so writers that collided do not collide again.
+                    time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))  # noqa: S311
+                outcome = step(context)
+                if isinstance(outcome, CommandResult):
+                    self._observe(command, "replayed", 0)
+                    return outcome
+                aggregates, result = outcome
+                appended = sum(len(a.pending_events) for a in aggregates)
+                try:
+                    self.save(*aggregates)
+                except IntegrityError:
+                    continue
+                self._observe(command, "ok", appended)
+                return result
+            raise ConcurrentModificationError(ref, self.max_attempts)
+        except LedgerError as error:
+            self._observe(command, error.code, 0)
+            raise
+
+    def _observe(self, command: str, outcome: str, events: int) -> None:
+        if self.on_command is not None:
+            self.on_command(command, outcome, events)
+
+    def _find(self, account: str, order_ref: str) -> Order | None:
+        try:
+            order: Order = self.repository.get(
+                order_uuid(account, order_ref), projector_func=replay
+            )
+        except AggregateNotFoundError:
+            return None
+        return order
+
+    def _find_draft(self, account: str, draft_ref: str) -> DraftOrder | None:
+        try:
+            draft: DraftOrder = self.repository.get(
+                draft_uuid(account, draft_ref), projector_func=replay
+            )
+        except AggregateNotFoundError:
+            return None
+        return draft
