@@ -9,7 +9,3 @@ _request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 def current_request_id() -> str:
     return _request_id.get()
-
-
-def set_request_id(request_id: str) -> object:
-    return _request_id.set(request_id)

@@ -96,7 +96,3 @@ def check_optional_id(value: str | None, field: str) -> str | None:
 
 def check_optional_text(value: str | None, field: str) -> str | None:
     return None if value is None else check_text(value, field)
-
-
-def has_control_characters(value: str) -> bool:
-    return _FORBIDDEN.search(value) is not None

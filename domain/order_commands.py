@@ -26,11 +26,6 @@ Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
 Replacement = Callable[[Order], tuple[Sequence[Item], int, int]]
 
 
-def fixed_replacement(items: Sequence[Item], gross: int, net: int) -> Replacement:
-    """A replacement that does not depend on the order (the domain's own terms)."""
-    return lambda _order: (items, gross, net)
-
-
 def _resolved(items: Allocations, order: Order) -> list[Allocation]:
     return list(items(order) if callable(items) else items)
 

@@ -217,10 +217,6 @@ class HorizonRecorder(PostgresApplicationRecorder):
         return self._max(None, below_horizon=True)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def max_log_notification_id(self, log: int) -> int | None:
-        return self._max(log, below_horizon=True)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def max_committed_id(self, log: int | None = None) -> int | None:
         """The highest committed id, horizon or not: what lag is counted against."""
         return self._max(log, below_horizon=False)

@@ -94,3 +94,8 @@ def assert_rejected(order: Order, code: str, act: object) -> None:
     assert info.value.code == code, info.value
     assert state_of(order) == before
     assert list(order.pending_events) == pending
+
+
+def fixed_replacement(items: list[Item], gross: int, net: int):
+    """An ``updateOrder`` whose items do not depend on the order."""
+    return lambda _order: (items, gross, net)

@@ -1,4 +1,7 @@
-"""Native reads (SPEC §7): an order's balances, at any version or time; its events."""
+"""Native API (SPEC §7): an order at any version or time, its events, the audit.
+
+Also where a payment's authorization expiry is moved (the PSP extended it).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.auth import LedgerDep, Reader
+from api.auth import LedgerDep, Reader, WriteContext
 from api.native.present import events_out, order_out
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
-from api.native.schemas import OrderEventsOut, OrderOut
+from api.native.schemas import ExtendAuthorizationIn, OrderEventsOut, OrderOut
 from domain.order import order_uuid
 from projections.audit import ChainVerifier
 
@@ -42,6 +45,24 @@ def read_order(
             400, "as_of needs a time zone (RFC 3339), e.g. 2026-01-31T23:59:59Z"
         )
     return order_out(ledger.get_order(aid, order_id, version=version, as_of=as_of))
+
+
+@router.post(
+    "/orders/{order_id}/payments/{payment_id}/expiry",
+    summary="Move a payment's authorization expiry (the PSP extended it)",
+)
+def extend_authorization(
+    aid: str,
+    order_id: str,
+    payment_id: str,
+    body: ExtendAuthorizationIn,
+    ledger: LedgerDep,
+    context: WriteContext,
+) -> OrderOut:
+    result = ledger.extend_authorization(
+        aid, order_id, payment_id, body.expires_at, context
+    )
+    return order_out(ledger.result_order(aid, result))
 
 
 @router.get("/orders/{order_id}/events", summary="The audit trail of an order")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class BalanceOut(BaseModel):
@@ -76,3 +76,10 @@ class EventOut(BaseModel):
 class OrderEventsOut(BaseModel):
     order_id: str
     events: list[EventOut]
+
+
+class ExtendAuthorizationIn(BaseModel):
+    """The PSP moved the expiry of a payment's authorization."""
+
+    model_config = ConfigDict(extra="forbid")
+    expires_at: AwareDatetime

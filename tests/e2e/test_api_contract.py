@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -315,3 +315,25 @@ class TestAudit:
                 "/v1/accounts/other/audit/verify", params={"order_id": order_id}
             )
         assert response.status_code == 404
+
+
+def test_a_payments_expiry_can_be_moved_and_then_it_captures(api, writer):
+    order_id = paid(writer)  # line 1 authorized under PID_123
+    later = (api.clock() + timedelta(days=90)).isoformat()
+    moved = writer.post(
+        f"{NATIVE}/orders/{order_id}/payments/PID_123/expiry",
+        json={"expires_at": later},
+    )
+    assert moved.status_code == 200, moved.text
+    [payment] = [p for p in moved.json()["payments"] if p["payment_id"] == "PID_123"]
+    assert payment["expires_at"].startswith(later[:19])
+    unknown = writer.post(
+        f"{NATIVE}/orders/{order_id}/payments/NOPE/expiry", json={"expires_at": later}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "unknown_payment"
+    naive = writer.post(
+        f"{NATIVE}/orders/{order_id}/payments/PID_123/expiry",
+        json={"expires_at": "2030-01-01T00:00:00"},
+    )
+    assert naive.status_code == 422

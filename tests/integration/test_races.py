@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from domain.context import RequestContext
 from domain.errors import LedgerError
-from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
-from tests.builders import alloc, item
+from tests.builders import alloc, fixed_replacement, item
 from tests.integration.workload import capture_in_another_process
 
 THREADS = 8

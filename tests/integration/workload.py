@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from domain.application import OrderLedger
 from domain.errors import ConcurrentModificationError, LedgerError
-from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
 from domain.values import Allocation, Item, TaxLine
+from tests.builders import fixed_replacement
 
 
 def _item(

@@ -16,10 +16,9 @@ from domain.errors import (
     VersionNotFoundError,
 )
 from domain.order import Order
-from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
 from domain.values import RiskOutcome
-from tests.builders import T0, alloc, item
+from tests.builders import T0, alloc, fixed_replacement, item
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 

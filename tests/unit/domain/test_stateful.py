@@ -21,9 +21,8 @@ from domain.context import RequestContext
 from domain.errors import IdempotencyConflictError, LedgerError
 from domain.idempotency import CommandResult
 from domain.order import Order
-from domain.order_commands import fixed_replacement
 from domain.risk import MaxIncreaseRiskCheck
-from tests.builders import T0, alloc, item
+from tests.builders import T0, alloc, fixed_replacement, item
 
 PAYMENTS = ("P1", "P2")
 RISK_LIMIT = 3000
