@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Body, status
@@ -11,14 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
 
 from api.auth import LedgerDep, Reader, WriteContext
+from api.dintero import translate as t
 from api.dintero.errors import DinteroRoute
 from api.dintero.schemas import (
     CancelIn,
     DinteroOrderOut,
-    DraftItemIn,
     DraftOrderIn,
     DraftOrderOut,
-    LineAmountIn,
     PaymentOperationIn,
 )
 from api.examples import (
@@ -26,11 +24,9 @@ from api.examples import (
     CREATE_DRAFT_EXAMPLE,
     UPDATE_DRAFT_EXAMPLE,
 )
-from api.native.present import dintero_order_out, draft_out
 from api.native.problems import PROBLEM_RESPONSES
 from domain.application import OrderLedger
 from domain.idempotency import CommandResult
-from domain.values import Allocation, Item, TaxLine
 
 _DRAFT_EXAMPLES = {
     "create": Example(summary="Create order", value=CREATE_DRAFT_EXAMPLE),
@@ -44,24 +40,6 @@ router = APIRouter(
 )
 
 
-def _item(item: DraftItemIn) -> Item:
-    return Item(
-        line_id=item.line_id,
-        item_id=item.id,
-        description=item.description,
-        quantity=Decimal(item.quantity),
-        gross_amount=item.gross_amount,
-        tax_lines=tuple(TaxLine(t.amount, t.percentage) for t in item.tax_lines),
-        description_alias=item.description_alias,
-        reverses=item.related_item.line_id if item.related_item else None,
-        reversed_reason=item.reversed_reason,
-    )
-
-
-def _allocations(items: list[LineAmountIn]) -> list[Allocation]:
-    return [Allocation(i.line_id, i.amount) for i in items]
-
-
 @router.post(
     "/draft_orders",
     status_code=status.HTTP_201_CREATED,
@@ -73,16 +51,16 @@ def create_draft(
     context: WriteContext,
     body: Annotated[DraftOrderIn, Body(openapi_examples=_DRAFT_EXAMPLES)],
 ) -> DraftOrderOut:
-    items = [_item(item) for item in body.order.items]
+    items = [t.item_in(item) for item in body.order.items]
     result = ledger.create_draft(
         aid, body.order.currency, items, body.options.order_id, context
     )
-    return draft_out(ledger.get_draft(aid, result.ref))
+    return t.draft_out(ledger.get_draft(aid, result.ref))
 
 
 @router.get("/draft_orders/{draft_id}", summary="Read a draft order")
 def read_draft(aid: str, draft_id: str, ledger: LedgerDep, _: Reader) -> DraftOrderOut:
-    return draft_out(ledger.get_draft(aid, draft_id))
+    return t.draft_out(ledger.get_draft(aid, draft_id))
 
 
 @router.put(
@@ -97,7 +75,7 @@ def complete_draft(
 
 def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrderOut:
     """The order as this command left it: a retry gets the very same answer."""
-    return dintero_order_out(ledger.result_order(aid, result))
+    return t.order_out(ledger.result_order(aid, result))
 
 
 _EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
@@ -121,7 +99,7 @@ def _payment_operation(command: MoneyCommand) -> Callable[..., DinteroOrderOut]:
             aid,
             order_id,
             body.payment_details.payment_id,
-            _allocations(body.items),
+            t.allocations_in(body.items),
             success=body.success,
             context=context,
         )
@@ -165,7 +143,7 @@ def cancel(
             aid,
             order_id,
             payment,
-            _allocations(body.items),
+            t.allocations_in(body.items),
             success=body.success,
             reason="cancel",
             context=context,
@@ -177,4 +155,4 @@ def cancel(
 def read_order(
     aid: str, order_id: str, ledger: LedgerDep, _: Reader
 ) -> DinteroOrderOut:
-    return dintero_order_out(ledger.get_order(aid, order_id))
+    return t.order_out(ledger.get_order(aid, order_id))

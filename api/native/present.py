@@ -1,18 +1,16 @@
-"""Domain objects rendered as response models (the only place that reads them)."""
+"""Orders rendered as the native API's response models; balances as fields."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from api.dintero import schemas as dintero
 from api.native import schemas as native
 from domain.chain import payload
-from domain.draft import DraftOrder
 from domain.order import Order
-from domain.values import Balance, Item, Line
+from domain.values import Balance, Line
 
 
-def _balance(balance: Balance, refundable: int) -> dict[str, int]:
+def balance_fields(balance: Balance, refundable: int) -> dict[str, int]:
     return {
         "authorized": balance.authorized,
         "captured": balance.captured,
@@ -23,24 +21,24 @@ def _balance(balance: Balance, refundable: int) -> dict[str, int]:
     }
 
 
-def _line_payments(order: Order, line: Line) -> list[dict[str, Any]]:
+def _linepayment_fields(order: Order, line: Line) -> list[dict[str, Any]]:
     return [
         {
             "payment_id": pid,
-            **_balance(line.balance(pid), order.refundable(line.line_id, pid)),
+            **balance_fields(line.balance(pid), order.refundable(line.line_id, pid)),
         }
         for pid in sorted(line.payments)
     ]
 
 
-def _payments(order: Order) -> list[dict[str, Any]]:
+def payment_fields(order: Order) -> list[dict[str, Any]]:
     return [
         {
             "payment_id": pid,
             "expires_at": order.expiry[pid].isoformat()
             if pid in order.expiry
             else None,
-            **_balance(order.totals(pid), order.total_refundable(pid)),
+            **balance_fields(order.totals(pid), order.total_refundable(pid)),
         }
         for pid in order.payment_ids
     ]
@@ -65,10 +63,10 @@ def order_out(order: Order) -> native.OrderOut:
             reversed_reason=line.item.reversed_reason,
             reversed_by=[r.line_id for r in order.reversals_of(line.line_id)],
             balance=native.BalanceOut(
-                **_balance(line.balance(), order.refundable(line.line_id))
+                **balance_fields(line.balance(), order.refundable(line.line_id))
             ),
             payments=[
-                native.PaymentBalanceOut(**p) for p in _line_payments(order, line)
+                native.PaymentBalanceOut(**p) for p in _linepayment_fields(order, line)
             ],
         )
         for line in order.lines
@@ -81,65 +79,11 @@ def order_out(order: Order) -> native.OrderOut:
         version=order.version,
         updated_at=order.modified_on.isoformat(),
         gross_amount=order.gross_total,
-        totals=native.BalanceOut(**_balance(order.totals(), order.total_refundable())),
-        payments=[native.PaymentOut(**p) for p in _payments(order)],
-        lines=lines,
-    )
-
-
-def _draft_item(item: Item) -> dict[str, Any]:
-    return {
-        "id": item.item_id,
-        "line_id": item.line_id,
-        "quantity": item.quantity,
-        "gross_amount": item.gross_amount,
-        "tax_lines": [
-            {"amount": t.amount, "percentage": t.percentage} for t in item.tax_lines
-        ],
-        "description": item.description,
-        "description_alias": item.description_alias,
-        "reversed_reason": item.reversed_reason,
-        "related_item": {"line_id": item.reverses}
-        if item.reverses is not None
-        else None,
-    }
-
-
-def dintero_order_out(order: Order) -> dintero.DinteroOrderOut:
-    items = [
-        dintero.OrderItemOut(
-            **_draft_item(line.item),
-            **_balance(line.balance(), order.refundable(line.line_id)),
-        )
-        for line in order.lines
-    ]
-    return dintero.DinteroOrderOut(
-        id=order.order_ref,
-        account_id=order.account,
-        currency=order.currency,
-        status=str(order.status),
-        version=order.version,
-        amount=order.gross_total,
-        items=items,
-        transactions=[dintero.TransactionOut(**p) for p in _payments(order)],
-    )
-
-
-def draft_out(draft: DraftOrder) -> dintero.DraftOrderOut:
-    options = (
-        dintero.DraftOptionsIn(order_id=draft.order_ref)
-        if draft.order_ref
-        else dintero.DraftOptionsIn(generate_order_id="ALPHANUMERIC_9")
-    )
-    return dintero.DraftOrderOut(
-        id=draft.draft_ref,
-        options=options,
-        order=dintero.DraftOrderBodyOut(
-            currency=draft.currency,
-            items=[dintero.DraftItemOut(**_draft_item(item)) for item in draft.items],
+        totals=native.BalanceOut(
+            **balance_fields(order.totals(), order.total_refundable())
         ),
-        order_id=draft.completed_order_ref,
-        created_at=draft.created_on.isoformat(),
+        payments=[native.PaymentOut(**p) for p in payment_fields(order)],
+        lines=lines,
     )
 
 
