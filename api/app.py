@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager, closing
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import health
 from api.backpressure import DatabaseSlots
-from api.database import database, open_ledger
+from api.bootstrap import services
 from api.dintero import routes as dintero
 from api.keys import KeyStore
-from api.limits import RateLimiter
 from api.logs import configure_logging
 from api.metrics import LedgerMetrics, MetricsMiddleware, app_gauges
 from api.middleware import (
@@ -27,7 +26,6 @@ from api.native.problems import install_fallback_handlers
 from api.riverty import routes as riverty
 from api.settings import Settings
 from domain.application import OrderLedger
-from projections.setup import running
 
 DESCRIPTION = """
 An event-sourced ledger of orders and the money moved against each order line.
@@ -50,29 +48,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with ExitStack() as stack:
-            url = stack.enter_context(database(settings))
-            app.state.ledger = ledger or stack.enter_context(
-                closing(open_ledger(settings, url))
-            )
-            app.state.ledger.on_command = metrics.observe_command
-            app.state.keys = keys or stack.enter_context(
-                closing(KeyStore(url, settings.db_schema))
-            )
-            app.state.rate_limiter = RateLimiter(
-                app.state.keys.pool,
-                settings.db_schema,
-                settings.rate_limit,
-                settings.rate_burst,
-            )
-            app.state.projections = stack.enter_context(
-                running(
-                    app.state.ledger,
-                    url,
-                    settings.db_schema,
-                    follow=settings.run_projections,
-                )
-            )
+        with services(settings, ledger, keys) as running:
+            running.ledger.on_command = metrics.observe_command
+            app.state.ledger = running.ledger
+            app.state.keys = running.keys
+            app.state.rate_limiter = running.rate_limiter
+            app.state.projections = running.projections
             yield
 
     app = FastAPI(

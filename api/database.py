@@ -19,9 +19,6 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from api.settings import Settings
-from domain.application import OrderLedger
-from projections.startup import schema_lock
-from store.recorder import HorizonRecorder
 
 log = logging.getLogger(__name__)
 
@@ -119,35 +116,6 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
         # requests until every pooled connection has failed once.
         "POSTGRES_PRE_PING": "y",
     }
-
-
-def open_ledger(settings: Settings, url: str) -> OrderLedger:
-    """An OrderLedger on the PostgreSQL at ``url``, its tables created if missing."""
-    with schema_lock(url):
-        ensure_schema(url, settings.db_schema)
-        ledger = OrderLedger(
-            eventsourcing_env(url, settings),
-            authorization_ttl=settings.authorization_ttl,
-            max_attempts=settings.max_attempts,
-            max_line_minor=settings.max_line_amount,
-        )
-        install_append_only(url, settings.db_schema)
-    split_notification_log(ledger, settings.notification_logs)
-    return ledger
-
-
-def split_notification_log(ledger: OrderLedger, logs: int) -> None:
-    """Spread new events over ``logs`` notification logs by a hash of the order.
-
-    Changing the number on a live ledger moves an order's later events to
-    another log: stop the writers and let the projections catch up first.
-    """
-    if isinstance(ledger.recorder, HorizonRecorder):
-        ledger.recorder.logs = logs
-    elif logs != 1:
-        ledger.close()
-        msg = "LEDGER_NOTIFICATION_LOGS > 1 needs LEDGER_RECORDER=horizon"
-        raise ValueError(msg)
 
 
 def install_append_only(url: str, schema: str) -> None:

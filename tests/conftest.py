@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database import embedded_postgres, open_ledger
+from api.bootstrap import open_ledger
+from api.database import embedded_postgres
 from api.settings import Settings
 from domain.application import OrderLedger
 

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
-from api.reports import settlement_csv
 from domain.values import OrderStatus
 from projections import queries, reconciliation
+from projections.reports import FinanceReports, settlement_csv
 from projections.setup import Projections
 
 router = APIRouter(
@@ -30,6 +30,11 @@ def _projections(request: Request) -> Projections:
     projections: Projections = request.app.state.projections
     projections.wait_for_head(request.app.state.settings.projection_wait)
     return projections
+
+
+def _reports(request: Request) -> FinanceReports:
+    wait: float = request.app.state.settings.projection_wait
+    return FinanceReports(request.app.state.projections, wait)
 
 
 def _wants_csv(request: Request, fmt: str | None) -> bool:
@@ -127,11 +132,7 @@ def settlement_report(
 ) -> Any:  # noqa: ANN401 - JSON or CSV
     if to < from_:
         raise HTTPException(400, "to is before from")
-    projections = _projections(request)
-    with projections.reading() as curs:
-        rows = queries.settlement(
-            curs, projections.schema, aid, from_, to, _aware(as_of, "as_of")
-        )
+    rows = _reports(request).settlement(aid, from_, to, _aware(as_of, "as_of"))
     if _wants_csv(request, format):
         return PlainTextResponse(settlement_csv(rows), media_type="text/csv")
     return {"rows": rows}
@@ -166,23 +167,7 @@ async def reconcile(
         raise HTTPException(400, str(error)) from None
     if len(rows) > MAX_FILE_ROWS:
         raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
-    result = await _reconcile(request, aid, rows)
+    result = await run_in_threadpool(_reports(request).reconcile, aid, rows)
     if _wants_csv(request, format):
         return PlainTextResponse(result.to_csv(), media_type="text/csv")
     return JSONResponse(result.as_dict())
-
-
-async def _reconcile(
-    request: Request, aid: str, rows: list[reconciliation.SettlementRow]
-) -> reconciliation.Reconciliation:
-    def work() -> reconciliation.Reconciliation:
-        projections = _projections(request)
-        if not rows:
-            return reconciliation.Reconciliation()
-        first = min(r.date for r in rows)
-        last = max(r.date for r in rows)
-        with projections.reading() as curs:
-            movements = queries.movements(curs, projections.schema, aid, first, last)
-        return reconciliation.reconcile(rows, movements)
-
-    return await run_in_threadpool(work)

@@ -26,7 +26,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from api.database import embedded_postgres, open_ledger
+from api.bootstrap import open_ledger
+from api.database import embedded_postgres
 from api.settings import Settings
 from domain.application import OrderLedger
 from domain.values import Allocation

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.keys import KeyStore, Role
 from api.settings import Settings
 from domain.values import Allocation

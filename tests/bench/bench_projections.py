@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from psycopg import sql
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.settings import Settings
 from domain.application import OrderLedger
 from projections.runner import ProjectionRunner

@@ -11,7 +11,7 @@ from datetime import date
 
 from psycopg import sql
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.settings import Settings
 from domain.values import Allocation
 from projections import queries

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.keys import KeyStore, Role
 from api.settings import Settings
 

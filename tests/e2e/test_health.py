@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.settings import Settings
 
 

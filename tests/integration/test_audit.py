@@ -130,7 +130,7 @@ def replace_snapshot_amount(database_url: str, schema: str, old: int, new: int) 
 
 
 def test_a_forged_snapshot_is_found_and_never_read(pg_settings, database_url, schema):
-    from api.database import open_ledger  # noqa: PLC0415
+    from api.bootstrap import open_ledger  # noqa: PLC0415
 
     ledger = open_ledger(pg_settings, database_url)
     try:

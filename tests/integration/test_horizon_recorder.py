@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from domain.errors import ConcurrentModificationError
 from store.recorder import LOCK_NAMESPACE, HorizonRecorder
 from tests.builders import alloc, item

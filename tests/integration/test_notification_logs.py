@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from projections.setup import Projections, open_views
 from projections.views import upstream
 from store.recorder import LOCK_NAMESPACE, HorizonRecorder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.keys import KeyStore
 from projections.setup import open_views
 

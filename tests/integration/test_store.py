@@ -8,7 +8,7 @@ from functools import reduce
 import psycopg
 from psycopg import sql
 
-from api.database import open_ledger
+from api.bootstrap import open_ledger
 from api.settings import Settings
 from domain.application import OrderLedger
 from domain.order import Order

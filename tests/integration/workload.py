@@ -95,7 +95,7 @@ def capture_in_another_process(
     database_url: str, schema: str, prefix: str, count: int
 ) -> list[str]:
     """Run in a child process: its own ledger, ``count`` keyed captures of 7."""
-    from api.database import open_ledger  # noqa: PLC0415 - in the child only
+    from api.bootstrap import open_ledger  # noqa: PLC0415 - in the child only
     from api.settings import Settings  # noqa: PLC0415
     from domain.context import RequestContext  # noqa: PLC0415
 

@@ -72,8 +72,8 @@ def test_text_that_is_not_csv_is_a_file_error(text):
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised():
-    from api.reports import settlement_csv  # noqa: PLC0415
     from projections.reconciliation import Reconciliation  # noqa: PLC0415
+    from projections.reports import settlement_csv  # noqa: PLC0415
 
     row = {
         "date": "2026-01-01",

@@ -1,0 +1,109 @@
+"""The composition root: from settings to the ledger, key store and read models.
+
+The HTTP app (api/app.py) and every ``ledger`` command build what they use
+here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass
+
+from api.database import (
+    database,
+    ensure_schema,
+    eventsourcing_env,
+    install_append_only,
+)
+from api.keys import KeyStore
+from api.limits import RateLimiter
+from api.settings import Settings
+from domain.application import OrderLedger
+from projections.setup import Projections, open_views
+from projections.startup import schema_lock
+from store.recorder import HorizonRecorder
+
+
+def open_ledger(settings: Settings, url: str) -> OrderLedger:
+    """An OrderLedger on the PostgreSQL at ``url``, its tables created if missing."""
+    with schema_lock(url):
+        ensure_schema(url, settings.db_schema)
+        ledger = OrderLedger(
+            eventsourcing_env(url, settings),
+            authorization_ttl=settings.authorization_ttl,
+            max_attempts=settings.max_attempts,
+            max_line_minor=settings.max_line_amount,
+        )
+        install_append_only(url, settings.db_schema)
+    split_notification_log(ledger, settings.notification_logs)
+    return ledger
+
+
+def split_notification_log(ledger: OrderLedger, logs: int) -> None:
+    """Spread new events over ``logs`` notification logs by a hash of the order.
+
+    Changing the number on a live ledger moves an order's later events to
+    another log: stop the writers and let the projections catch up first.
+    """
+    if isinstance(ledger.recorder, HorizonRecorder):
+        ledger.recorder.logs = logs
+    elif logs != 1:
+        ledger.close()
+        msg = "LEDGER_NOTIFICATION_LOGS > 1 needs LEDGER_RECORDER=horizon"
+        raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a running ledger process holds."""
+
+    ledger: OrderLedger
+    keys: KeyStore
+    rate_limiter: RateLimiter
+    projections: Projections
+
+
+@contextmanager
+def services(
+    settings: Settings,
+    ledger: OrderLedger | None = None,
+    keys: KeyStore | None = None,
+) -> Iterator[Services]:
+    """Open (and at the end close) everything not given, from ``settings``.
+
+    The read models follow the log in this process when
+    ``settings.run_projections``; otherwise another process (``ledger
+    project``) does, and reads wait for it.
+    """
+    with ExitStack() as stack:
+        url = stack.enter_context(database(settings))
+        ledger = ledger or stack.enter_context(closing(open_ledger(settings, url)))
+        keys = keys or stack.enter_context(closing(KeyStore(url, settings.db_schema)))
+        limiter = RateLimiter(
+            keys.pool, settings.db_schema, settings.rate_limit, settings.rate_burst
+        )
+        projections = Projections(
+            ledger,
+            open_views(url, settings.db_schema),
+            followed_elsewhere=not settings.run_projections,
+        )
+        stack.callback(projections.close)
+        if settings.run_projections:
+            projections.start()
+        yield Services(ledger, keys, limiter, projections)
+
+
+@contextmanager
+def ledger_and_projections(
+    settings: Settings, names: list[str] | None = None
+) -> Iterator[tuple[OrderLedger, Projections]]:
+    """For a command: the ledger and the named read models (all by default)."""
+    with database(settings) as url:
+        ledger = open_ledger(settings, url)
+        projections = Projections(ledger, open_views(url, settings.db_schema, names))
+        try:
+            yield ledger, projections
+        finally:
+            projections.close()
+            ledger.close()
