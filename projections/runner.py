@@ -15,18 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
-    InterfaceError,
     Notification,
-    OperationalError,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
@@ -35,29 +30,17 @@ from psycopg.rows import DictRow
 from domain.application import OrderLedger
 from domain.order import Order
 from projections.fold import ORDER_TOPICS, Folded, OrderFolder
+from projections.isolation import (
+    TRANSIENT,
+    PoisonedOrderError,
+    order_id,
+    savepoint,
+)
+from projections.log_reader import LogReader
 from projections.views import DeadLetter, ReadModelView
 from projections.wakeup import Wakeup
-from store.recorder import HorizonRecorder
 
 logger = logging.getLogger(__name__)
-# Failures of the database connection, not of an event: retried, never set aside.
-TRANSIENT = (
-    InterfaceError,
-    OperationalError,
-    psycopg.InterfaceError,
-    psycopg.OperationalError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-class PoisonedOrderError(Exception):
-    """An earlier event of this order was set aside."""
-
-    def __init__(self, originator_id: UUID) -> None:
-        super().__init__(f"an earlier event of order {originator_id} was set aside")
-
-
 Progress = Callable[[int], None]
 LAG_REPORT_SECONDS = 60.0
 
@@ -77,6 +60,7 @@ class ProjectionRunner:
         self.view = view
         self.batch_size = batch_size
         self.folder = OrderFolder(ledger)
+        self.log = LogReader(ledger)
         self._lock = threading.Lock()
         self._poisoned_orders: set[UUID] | None = None
 
@@ -112,11 +96,11 @@ class ProjectionRunner:
         self, curs: Cursor[DictRow], progress: Progress | None
     ) -> int:
         done = 0
-        for log in self._logs():
+        for log in self.log.logs():
             start = 1
-            while notifications := self._select(log, start, self.batch_size):
+            while notifications := self.log.select(log, start, self.batch_size):
                 try:
-                    with _savepoint(curs):
+                    with savepoint(curs):
                         self._project(notifications, log, curs)
                 except TRANSIENT:
                     raise
@@ -131,12 +115,12 @@ class ProjectionRunner:
 
     def step(self) -> int:
         """Project the next batch of every notification log; 0 when none is new."""
-        return sum(self._step(log) for log in self._logs())
+        return sum(self._step(log) for log in self.log.logs())
 
     def _step(self, log: int) -> int:
         with self._lock:
             start = self.view.position(log) + 1
-            notifications = self._select(log, start, self.batch_size)
+            notifications = self.log.select(log, start, self.batch_size)
             if not notifications:
                 return 0
             try:
@@ -162,8 +146,8 @@ class ProjectionRunner:
         for notification in notifications:
             if notification.topic not in ORDER_TOPICS:
                 continue
-            if _order_id(notification) in self._poisoned():
-                raise PoisonedOrderError(_order_id(notification))
+            if order_id(notification) in self._poisoned():
+                raise PoisonedOrderError(order_id(notification))
             event = self.ledger.mapper.to_domain_event(notification)
             assert isinstance(event, Order.Event)  # noqa: S101
             folded.append((self.folder.fold(event), notification.id))
@@ -189,7 +173,7 @@ class ProjectionRunner:
             if curs is None and self.view.position(log) >= notification.id:
                 continue
             try:
-                with _savepoint(curs):
+                with savepoint(curs):
                     self._project([notification], log, curs)
             except TRANSIENT:
                 self.folder.forget()
@@ -217,19 +201,19 @@ class ProjectionRunner:
         )
         letter = DeadLetter(
             notification.id,
-            _order_id(notification),
+            order_id(notification),
             notification.originator_version,
             notification.topic,
             reason,
         )
         try:
-            with _savepoint(curs):
+            with savepoint(curs):
                 self.view.set_aside(letter, log, curs)
         except IntegrityError:
             if curs is not None or self.view.position(log) < notification.id:
                 raise
             return  # another runner got there first
-        self._poisoned().add(_order_id(notification))
+        self._poisoned().add(order_id(notification))
 
     def _poisoned(self) -> set[UUID]:
         """Orders with an event set aside: every later event of theirs is too."""
@@ -242,35 +226,6 @@ class ProjectionRunner:
     def dead_letters(self) -> list[DeadLetter]:
         return self.view.dead_letters()
 
-    def _logs(self) -> range:
-        recorder = self.ledger.recorder
-        return range(recorder.logs if isinstance(recorder, HorizonRecorder) else 1)
-
-    def _select(self, log: int, start: int, limit: int) -> Sequence[Notification]:
-        recorder = self.ledger.recorder
-        if isinstance(recorder, HorizonRecorder):
-            return cast(
-                "Sequence[Notification]", recorder.select_log(log, start, limit)
-            )
-        return recorder.select_notifications(start=start, limit=limit)
-
-    def head(self, log: int) -> int:
-        """The last committed event of a log, whether readers may pass to it yet."""
-        recorder = self.ledger.recorder
-        if isinstance(recorder, HorizonRecorder):
-            return recorder.max_committed_id(log) or 0
-        return recorder.max_notification_id() or 0
-
-    def heads(self) -> dict[int, int]:
-        return {log: self.head(log) for log in self._logs()}
-
-    def _oldest_unprojected(self, log: int, position: int) -> Notification | None:
-        recorder = self.ledger.recorder
-        if isinstance(recorder, HorizonRecorder):
-            return recorder.oldest_committed_after(log, position)
-        found = recorder.select_notifications(start=position + 1, limit=1)
-        return found[0] if found else None
-
     def lag(self) -> Lag:
         """How far behind this read model is.
 
@@ -278,17 +233,20 @@ class ProjectionRunner:
         the oldest such event's age, and how many events were set aside.
         """
         behind, seconds = 0, 0.0
-        for log in self._logs():
-            head, position = self.head(log), self.view.position(log)
+        for log in self.log.logs():
+            head, position = self.log.head(log), self.view.position(log)
             if position >= head:
                 continue
             behind += head - position
-            oldest = self._oldest_unprojected(log, position)
+            oldest = self.log.oldest_after(log, position)
             if oldest:
                 event = self.ledger.mapper.to_domain_event(oldest)
                 age = time.time() - event.timestamp.timestamp()  # type: ignore[attr-defined]
                 seconds = max(seconds, age)
         return Lag(behind, seconds, len(self.view.dead_letters()))
+
+    def heads(self) -> dict[int, int]:
+        return self.log.heads()
 
     def reached(self, heads: dict[int, int]) -> bool:
         return all(self.view.position(log) >= head for log, head in heads.items())
@@ -307,8 +265,8 @@ class ProjectionRunner:
 
     def _behind(self, notification_id: int) -> bool:
         return any(
-            self.view.position(log) < min(notification_id, self.head(log))
-            for log in self._logs()
+            self.view.position(log) < min(notification_id, self.log.head(log))
+            for log in self.log.logs()
         )
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
@@ -345,18 +303,3 @@ class ProjectionRunner:
             except Exception:
                 logger.exception("projection %s failed; retrying", self.view.name)
                 stop.wait(1.0)
-
-
-def _order_id(notification: Notification) -> UUID:
-    originator = notification.originator_id
-    return originator if isinstance(originator, UUID) else UUID(originator)
-
-
-@contextmanager
-def _savepoint(curs: Cursor[DictRow] | None) -> Iterator[None]:
-    """Inside a rebuild's transaction, a failure undoes only this block."""
-    if curs is None:
-        yield
-        return
-    with curs.connection.transaction():
-        yield

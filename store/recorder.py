@@ -53,6 +53,8 @@ from eventsourcing.utils import retry
 from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
+from store.recorder_sql import add_columns, notification, quoted
+
 # Advisory locks taken with two int4 keys never collide with one-bigint keys
 # (projections.startup.schema_lock uses one bigint).
 LOCK_NAMESPACE = 0x1ED6
@@ -94,7 +96,7 @@ class HorizonRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         table = sql.Identifier(self.datastore.schema, self.events_table_name)
         self.sql_create_statements.extend(
-            _add_columns(self.datastore.schema, self.events_table_name)
+            add_columns(self.datastore.schema, self.events_table_name)
         )
         key = zlib.crc32(f"{self.datastore.schema}.{events_table_name}".encode())
         self.lock_key = key - 2**32 if key >= 2**31 else key
@@ -111,7 +113,7 @@ class HorizonRecorder(PostgresApplicationRecorder):
         self.table = table
         self.writers_statement = WRITERS.format(
             table=sql.Literal(
-                f"{_quoted(self.datastore.schema)}.{_quoted(events_table_name)}"
+                f"{quoted(self.datastore.schema)}.{quoted(events_table_name)}"
             )
         )
         self.lock_timeout_statement = sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
@@ -281,7 +283,7 @@ class HorizonRecorder(PostgresApplicationRecorder):
             "FROM {0} WHERE {1} ORDER BY notification_id LIMIT %(limit)s"
         ).format(self.table, sql.SQL(" AND ").join(conditions))
         return [
-            _notification(row)
+            notification(row)
             for row in self._read(statement, params, below_horizon=True)
         ]
 
@@ -294,59 +296,4 @@ class HorizonRecorder(PostgresApplicationRecorder):
         ).format(self.table)
         params: dict[str, object] = {"log": log, "start": position}
         rows = self._read(statement, params, below_horizon=False)
-        return _notification(rows[0]) if rows else None
-
-
-def _notification(row: DictRow) -> Notification:
-    return Notification(
-        id=row["notification_id"],
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _add_columns(schema: str, table: str) -> list[sql.Composed]:
-    """DDL adding the writer's xid and the log to an events table.
-
-    Rows written before the columns existed get xid 0, which every snapshot
-    counts as finished, and log 0; new rows default to their own
-    transaction's xid. Conditional, so that a start-up does not take an
-    ACCESS EXCLUSIVE lock on a table that already has the columns.
-    """
-    qualified = sql.Identifier(schema, table)
-    return [
-        sql.SQL(
-            "DO $$ BEGIN "
-            "IF NOT EXISTS (SELECT 1 FROM information_schema.columns "
-            "WHERE table_schema = {schema} AND table_name = {table} "
-            "AND column_name = {column}) THEN {alter} END IF; END $$"
-        ).format(
-            schema=sql.Literal(schema),
-            table=sql.Literal(table),
-            column=sql.Literal(column),
-            alter=alter,
-        )
-        for column, alter in (
-            (
-                "transaction_id",
-                sql.SQL(
-                    "ALTER TABLE {0} ADD COLUMN transaction_id xid8 NOT NULL "
-                    "DEFAULT '0'; ALTER TABLE {0} "
-                    "ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id();"
-                ).format(qualified),
-            ),
-            (
-                "log_id",
-                sql.SQL(
-                    "ALTER TABLE {0} ADD COLUMN log_id smallint NOT NULL DEFAULT 0; "
-                    "CREATE INDEX {1} ON {0} (log_id, notification_id);"
-                ).format(qualified, sql.Identifier(f"{table}_log_idx")),
-            ),
-        )
-    ]
+        return notification(rows[0]) if rows else None
