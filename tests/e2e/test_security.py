@@ -25,6 +25,7 @@ SAMPLE_BODIES = {
         "payment_details": {"payment_id": "X"},
     },
     "cancel": {},
+    "expiry": {"expires_at": "2031-01-01T00:00:00Z"},
 }
 
 
@@ -83,6 +84,7 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         "order_id": order_id,
         "orderNumber": "RIV-X",
         "draft_id": draft["id"],
+        "payment_id": "PID_123",
     }
     walked = 0
     with api.client(api.other_writer) as foreign:
