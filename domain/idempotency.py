@@ -1,4 +1,4 @@
-"""What commands take and give back, and how a request is fingerprinted."""
+"""What a command gives back, and how its request is fingerprinted (idempotency)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 
-from domain.context import RequestContext
 from domain.values import RiskDecision
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class MoneyOptions(TypedDict, total=False):
-    success: bool  # False: the PSP reported a failure; recorded, no money moves
-    reference: str | None  # PSP reference of a capture or refund
-    currency: str | None  # if sent, must be the order's
-    reason: str  # why authorization is released
-    invoice_number: str | None  # merchant's invoice of a capture, unique per order
-    capture_reference: str | None  # the capture a refund draws on
-    context: RequestContext
 
 
 @dataclass(frozen=True)
