@@ -90,9 +90,9 @@ class ChainVerifier:
         store = self.ledger.snapshots
         if chain.broken is not None or not isinstance(store, VerifiedSnapshotStore):
             return
-        snapshot = store.latest(aggregate_id)
-        if snapshot is not None and not store.matches(snapshot):
-            version = snapshot.originator_version
+        latest = store.latest(aggregate_id)
+        if latest is not None and not latest[1]:
+            version = latest[0]
             reason = f"the snapshot at version {version} does not match the events"
             chain.broken = BrokenChain(chain.ref, version, reason)
 
