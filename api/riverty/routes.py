@@ -153,11 +153,12 @@ def refund(
     context: CallerContext,
 ) -> r.RefundOut:
     account = caller.account
+    field, lines = body.lines
     result = ledger.refund(
         account,
         orderNumber,
         t.reservation_id(account, orderNumber),
-        t.lines_named(body.orderItems, "orderItems"),
+        t.lines_named(lines, field),
         capture_reference=body.captureNumber,
         context=context,
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 Currency = Literal["EUR", "NOK", "SEK", "DKK", "CHF"]
 ItemType = Literal[
@@ -102,9 +102,34 @@ class CaptureIn(_Body):
 
 
 class RefundIn(_Body):
+    """Riverty's reference names the lines ``items``; its SDK sends ``orderItems``.
+
+    Reading only one of them would take a refund of some lines for a refund
+    of everything: both are read, and two different lists are refused.
+    """
+
     captureNumber: str = Field(min_length=1, max_length=100)
-    orderItems: list[OrderItemIn] = Field(default_factory=list, max_length=200)
+    items: list[OrderItemIn] | None = Field(default=None, max_length=200)
+    orderItems: list[OrderItemIn] | None = Field(default=None, max_length=200)
     refundType: Literal["Refund", "Return"] | None = None
+
+    @model_validator(mode="after")
+    def _one_list_of_lines(self) -> Self:
+        if (
+            self.items is not None
+            and self.orderItems is not None
+            and self.items != self.orderItems
+        ):
+            msg = "items and orderItems name different lines; send one list"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def lines(self) -> tuple[str, list[OrderItemIn]]:
+        """The field the lines came in (for error paths), and the lines."""
+        if self.items is not None:
+            return "items", self.items
+        return "orderItems", self.orderItems or []
 
 
 class VoidIn(_Body):

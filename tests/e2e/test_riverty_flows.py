@@ -469,3 +469,44 @@ class TestCapturesRefundsVoids:
     def test_a_second_authorize_of_the_same_number_is_refused(self, writer):
         ok(authorize(writer, "C6"))
         assert errors(authorize(writer, "C6")) == [("400.209", None)]
+
+
+class TestRefundLines:
+    """A refund names its lines under ``items`` (the reference) or ``orderItems``
+    (the SDK); either way exactly those lines are refunded, never the whole capture."""
+
+    def captured(self, writer, number: str) -> str:
+        ok(authorize(writer, number))
+        capture = ok(
+            writer.post(
+                f"{API}/orders/{number}/captures",
+                json={
+                    "orderDetails": {"totalGrossAmount": 285, "totalNetAmount": 239.41},
+                    "invoiceNumber": f"INV-{number}",
+                },
+            )
+        )
+        return capture["captureNumber"]
+
+    @pytest.mark.parametrize("field", ["items", "orderItems"])
+    def test_only_the_named_lines_are_refunded(self, writer, field):
+        number = f"RL-{field}"
+        capture = self.captured(writer, number)
+        jacket = copy.deepcopy(SEED_ITEMS[0])
+        ok(
+            writer.post(
+                f"{API}/orders/{number}/refunds",
+                json={"captureNumber": capture, field: [jacket]},
+            )
+        )
+        assert native(writer, number)["totals"]["refunded"] == 20000  # 2 × 100.00
+
+    def test_two_different_lists_are_refused_and_refund_nothing(self, writer):
+        capture = self.captured(writer, "RL-BOTH")
+        jacket, socks = copy.deepcopy(SEED_ITEMS[0]), copy.deepcopy(SEED_ITEMS[1])
+        response = writer.post(
+            f"{API}/orders/RL-BOTH/refunds",
+            json={"captureNumber": capture, "items": [jacket], "orderItems": [socks]},
+        )
+        assert response.status_code == 400, response.text
+        assert native(writer, "RL-BOTH")["totals"]["refunded"] == 0
