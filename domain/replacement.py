@@ -11,11 +11,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from domain.bounds import check_amount
-from domain.errors import (
-    AmbiguousPaymentError,
-    InvalidItemError,
-    ReplaceAfterCaptureError,
-)
+from domain.errors import InvalidItemError
+from domain.money_errors import AmbiguousPaymentError, ReplaceAfterCaptureError
 from domain.rules import (
     check_item_count,
     check_item_fields,

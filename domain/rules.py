@@ -22,19 +22,21 @@ from domain.errors import (
     AmountSignError,
     DuplicateLineError,
     EmptyRequestError,
-    ExceedsLimitError,
     InvalidItemError,
     InvalidReversalError,
     LineIdReusedError,
+    ReversalExceedsLineError,
+    TooManyItemsError,
+    TotalsMismatchError,
+    UnknownLineError,
+)
+from domain.money_errors import (
+    ExceedsLimitError,
     NegativeTotalError,
     OverAuthorizationError,
     OverCaptureError,
     OverRefundError,
     OverReleaseError,
-    ReversalExceedsLineError,
-    TooManyItemsError,
-    TotalsMismatchError,
-    UnknownLineError,
 )
 from domain.values import Allocation, Balance, Item, Line
 

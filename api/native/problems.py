@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.context import current_request_id
 from api.errors import DialectRoute, FieldError, render_error
 from domain import errors as e
+from domain import money_errors as m
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON: Final = "application/problem+json"
@@ -58,7 +59,7 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.TooManyDecimalsError: ProblemType(_UNPROCESSABLE, "Too many decimal places"),
     e.OutOfBoundsError: ProblemType(_UNPROCESSABLE, "Value out of range"),
     e.InvalidTextError: ProblemType(_UNPROCESSABLE, "Invalid text"),
-    e.NegativeTotalError: ProblemType(_CONFLICT, "Total would go below zero"),
+    m.NegativeTotalError: ProblemType(_CONFLICT, "Total would go below zero"),
     e.UnsupportedCurrencyError: ProblemType(_UNPROCESSABLE, "Unsupported currency"),
     e.CurrencyMismatchError: ProblemType(_UNPROCESSABLE, "Wrong currency"),
     e.InvalidItemError: ProblemType(_UNPROCESSABLE, "Invalid item"),
@@ -71,20 +72,20 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     e.InvalidReversalError: ProblemType(_UNPROCESSABLE, "Invalid reversal"),
     e.ReversalExceedsLineError: ProblemType(_CONFLICT, "Reversal exceeds the line"),
     e.AmountSignError: ProblemType(_UNPROCESSABLE, "Amount has the wrong sign"),
-    e.OverAuthorizationError: ProblemType(_CONFLICT, "Authorization exceeds the line"),
-    e.OverCaptureError: ProblemType(_CONFLICT, "Capture exceeds capturable amount"),
-    e.OverRefundError: ProblemType(_CONFLICT, "Refund exceeds refundable amount"),
-    e.OverReleaseError: ProblemType(_CONFLICT, "Release exceeds outstanding amount"),
-    e.NothingOutstandingError: ProblemType(_CONFLICT, "Nothing to release"),
-    e.DuplicateReferenceError: ProblemType(_CONFLICT, "Reference already used"),
-    e.UnknownCaptureError: ProblemType(_UNPROCESSABLE, "Unknown capture"),
-    e.ReversalRefundError: ProblemType(
+    m.OverAuthorizationError: ProblemType(_CONFLICT, "Authorization exceeds the line"),
+    m.OverCaptureError: ProblemType(_CONFLICT, "Capture exceeds capturable amount"),
+    m.OverRefundError: ProblemType(_CONFLICT, "Refund exceeds refundable amount"),
+    m.OverReleaseError: ProblemType(_CONFLICT, "Release exceeds outstanding amount"),
+    m.NothingOutstandingError: ProblemType(_CONFLICT, "Nothing to release"),
+    m.DuplicateReferenceError: ProblemType(_CONFLICT, "Reference already used"),
+    m.UnknownCaptureError: ProblemType(_UNPROCESSABLE, "Unknown capture"),
+    m.ReversalRefundError: ProblemType(
         _UNPROCESSABLE, "Reversal lines are not refunded"
     ),
-    e.AuthorizationExpiredError: ProblemType(_CONFLICT, "Authorization expired"),
-    e.UnknownPaymentError: ProblemType(_UNPROCESSABLE, "Unknown payment"),
-    e.ReplaceAfterCaptureError: ProblemType(_CONFLICT, "Order already captured"),
-    e.AmbiguousPaymentError: ProblemType(_CONFLICT, "Several payments authorized"),
+    m.AuthorizationExpiredError: ProblemType(_CONFLICT, "Authorization expired"),
+    m.UnknownPaymentError: ProblemType(_UNPROCESSABLE, "Unknown payment"),
+    m.ReplaceAfterCaptureError: ProblemType(_CONFLICT, "Order already captured"),
+    m.AmbiguousPaymentError: ProblemType(_CONFLICT, "Several payments authorized"),
     e.TotalsMismatchError: ProblemType(_UNPROCESSABLE, "Totals do not match items"),
     e.IdempotencyConflictError: ProblemType(_CONFLICT, "Idempotency-Key reused"),
     e.OrderNotFoundError: ProblemType(HTTPStatus.NOT_FOUND, "Order not found"),

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api.errors import DialectRoute, FieldError
 from domain import errors as e
+from domain import money_errors as m
 
 PREFIX: Final = "/api/v3"
 
@@ -30,7 +31,7 @@ CODES: Final[Mapping[type[e.LedgerError], Code]] = {
     e.TooManyDecimalsError: Code(400, "400.007", "Amount has more than two decimals."),
     e.OutOfBoundsError: Code(400, "400.003", "Value is out of range."),
     e.InvalidTextError: Code(400, "400.004", "Invalid text."),
-    e.NegativeTotalError: Code(400, "400.215", "A total would go below zero."),
+    m.NegativeTotalError: Code(400, "400.215", "A total would go below zero."),
     e.UnsupportedCurrencyError: Code(400, "400.005", "Currency is not supported."),
     e.CurrencyMismatchError: Code(400, "400.006", "Currency differs from the order's."),
     e.InvalidItemError: Code(400, "400.004", "Invalid item."),
@@ -43,20 +44,20 @@ CODES: Final[Mapping[type[e.LedgerError], Code]] = {
     e.InvalidReversalError: Code(400, "400.004", "Invalid item."),
     e.ReversalExceedsLineError: Code(400, "400.004", "Invalid item."),
     e.AmountSignError: Code(400, "400.011", "Amount is zero or has the wrong sign."),
-    e.OverAuthorizationError: Code(400, "400.212", "Amount exceeds the order."),
-    e.OverCaptureError: Code(400, "400.202", "Capture exceeds the authorized amount."),
-    e.OverRefundError: Code(400, "400.203", "Refund exceeds the captured amount."),
-    e.OverReleaseError: Code(400, "400.204", "Void exceeds the authorized amount."),
-    e.NothingOutstandingError: Code(400, "400.211", "Nothing authorized remains."),
-    e.ReversalRefundError: Code(400, "400.004", "Invalid item."),
-    e.AuthorizationExpiredError: Code(400, "400.205", "The authorization has expired."),
-    e.UnknownPaymentError: Code(400, "400.213", "Unknown reservation."),
-    e.ReplaceAfterCaptureError: Code(
+    m.OverAuthorizationError: Code(400, "400.212", "Amount exceeds the order."),
+    m.OverCaptureError: Code(400, "400.202", "Capture exceeds the authorized amount."),
+    m.OverRefundError: Code(400, "400.203", "Refund exceeds the captured amount."),
+    m.OverReleaseError: Code(400, "400.204", "Void exceeds the authorized amount."),
+    m.NothingOutstandingError: Code(400, "400.211", "Nothing authorized remains."),
+    m.ReversalRefundError: Code(400, "400.004", "Invalid item."),
+    m.AuthorizationExpiredError: Code(400, "400.205", "The authorization has expired."),
+    m.UnknownPaymentError: Code(400, "400.213", "Unknown reservation."),
+    m.ReplaceAfterCaptureError: Code(
         400, "400.201", "Order is captured and can no longer be updated."
     ),
-    e.AmbiguousPaymentError: Code(400, "400.210", "Order has several reservations."),
-    e.DuplicateReferenceError: Code(400, "400.206", "Invoice number already used."),
-    e.UnknownCaptureError: Code(400, "400.207", "Unknown capture number."),
+    m.AmbiguousPaymentError: Code(400, "400.210", "Order has several reservations."),
+    m.DuplicateReferenceError: Code(400, "400.206", "Invoice number already used."),
+    m.UnknownCaptureError: Code(400, "400.207", "Unknown capture number."),
     e.TotalsMismatchError: Code(400, "400.101", "Totals do not match items."),
     e.IdempotencyConflictError: Code(409, "409.001", "Idempotency-Key reused."),
     e.OrderNotFoundError: Code(404, "404.001", "Order not found."),

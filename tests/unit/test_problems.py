@@ -3,7 +3,8 @@
 from api.errors import field_path
 from api.native.problems import PROBLEM_TYPES
 from api.riverty.errors import CODES
-from domain.errors import ExceedsLimitError, LedgerError
+from domain.errors import LedgerError
+from domain.money_errors import ExceedsLimitError
 
 
 def concrete_errors() -> set[type[LedgerError]]:

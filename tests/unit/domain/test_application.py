@@ -12,9 +12,9 @@ from domain.errors import (
     IdempotencyConflictError,
     OrderExistsError,
     OrderNotFoundError,
-    OverCaptureError,
     VersionNotFoundError,
 )
+from domain.money_errors import OverCaptureError
 from domain.order import Order
 from domain.risk import MaxIncreaseRiskCheck
 from domain.values import RiskOutcome

@@ -1,0 +1,211 @@
+"""The money commands of an order: authorize, capture, refund, release.
+
+A mixin of the ``Order`` aggregate (domain/order.py): each public method
+checks a request against the state (SPEC §4, per line and per payment) and
+then calls the aggregate's ``@event`` method that records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from domain.bounds import check_amount, check_id, check_optional_id, check_text
+from domain.errors import CurrencyMismatchError
+from domain.money_errors import (
+    AuthorizationExpiredError,
+    DuplicateReferenceError,
+    NothingOutstandingError,
+    ReversalRefundError,
+    UnknownCaptureError,
+    UnknownPaymentError,
+)
+from domain.order_balances import OrderBalances
+from domain.rules import (
+    Movement,
+    check_payment_net,
+    check_within,
+    resolve_allocations,
+)
+from domain.values import Allocation, CaptureRecord
+
+Allocations = tuple[Allocation, ...]
+
+
+class MoneyCommands(OrderBalances):
+    # State and event methods the aggregate defines (domain/order.py).
+    order_ref: str
+    currency: str
+    expiry: dict[str, datetime]
+    captures: dict[str, CaptureRecord]
+    _authorized: Callable[[str, Allocations, datetime], None]
+    _captured: Callable[[str, Allocations, str | None, str | None], None]
+    _refunded: Callable[[str, Allocations, str | None, str | None], None]
+    _released: Callable[[str, Allocations, str], None]
+    _authorization_extended: Callable[[str, datetime], None]
+    _payment_operation_failed: Callable[[str, str, Allocations, str | None], None]
+
+    def authorize(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        expires_at: datetime,
+        currency: str | None = None,
+    ) -> None:
+        self._check_currency(currency)
+        check_id(payment_id, "payment_id")
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            room = (
+                line.item.gross_amount
+                - line.balance().authorized
+                + line.balance().released
+            )
+            check_within(Movement.AUTHORIZE, line, amount, [(None, room)])
+        self._check_payment_net(Movement.AUTHORIZE, payment_id, items)
+        self._authorized(payment_id, tuple(items), expires_at)
+
+    def capture(  # noqa: PLR0913, PLR0917
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        at: datetime,
+        reference: str | None = None,
+        currency: str | None = None,
+        invoice_number: str | None = None,
+    ) -> str | None:
+        """Capture outstanding authorization; no items: all of the payment's.
+
+        With an invoice number the capture gets a reference (``<order>-C<n>``)
+        that refunds can name. Returns the reference.
+        """
+        self._check_currency(currency)
+        check_id(payment_id, "payment_id")
+        check_optional_id(reference, "reference")
+        check_optional_id(invoice_number, "invoice_number")
+        expires_at = self.expiry.get(payment_id)
+        if expires_at is not None and at > expires_at:
+            raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
+        items = items or self._all_outstanding(payment_id)
+        if invoice_number is not None:
+            if any(c.invoice_number == invoice_number for c in self.captures.values()):
+                raise DuplicateReferenceError("invoice_number", invoice_number)
+            reference = reference or f"{self.order_ref}-C{len(self.captures) + 1}"
+        if reference is not None and reference in self.captures:
+            raise DuplicateReferenceError("reference", reference)
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            outstanding = line.balance(payment_id).outstanding_authorized
+            limits: list[tuple[str | None, int]] = [(payment_id, outstanding)]
+            if line.item.reverses is not None:
+                # Capturing a reversal gives captured money back: only what the
+                # reversed line still has captured (its refundable) can go.
+                original = line.item.reverses
+                limits.append((payment_id, -self.refundable(original, payment_id)))
+                limits.append((None, -self.refundable(original)))
+            check_within(Movement.CAPTURE, line, amount, limits)
+        self._check_payment_net(Movement.CAPTURE, payment_id, items)
+        self._captured(payment_id, tuple(items), reference, invoice_number)
+        return reference
+
+    def refund(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        reference: str | None = None,
+        currency: str | None = None,
+        capture_reference: str | None = None,
+    ) -> str | None:
+        """Refund captured money; with ``capture_reference``, only that capture's.
+
+        Naming a capture, no items means all it still has, and the refund gets
+        a reference ``<capture>-R<n>``. Returns the reference.
+        """
+        self._check_currency(currency)
+        check_optional_id(reference, "reference")
+        check_optional_id(capture_reference, "capture_reference")
+        capture = None
+        if capture_reference is not None:
+            capture = self.captures.get(capture_reference)
+            if capture is None:
+                raise UnknownCaptureError(capture_reference)
+            payment_id = capture.payment_id
+            items = items or capture.refundable_items()
+            reference = reference or f"{capture_reference}-R{capture.refunds + 1}"
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            if line.item.reverses is not None:
+                raise ReversalRefundError(line.line_id, line.item.reverses)
+            limits = [
+                (payment_id, self.refundable(line.line_id, payment_id)),
+                (None, self.refundable(line.line_id)),
+            ]
+            if capture is not None:
+                limits.append((capture_reference, capture.remaining(line.line_id)))
+            check_within(Movement.REFUND, line, amount, limits)
+        check_id(payment_id, "payment_id")
+        self._check_payment_net(Movement.REFUND, payment_id, items)
+        self._refunded(payment_id, tuple(items), reference, capture_reference)
+        return reference
+
+    def _all_outstanding(self, payment_id: str) -> list[Allocation]:
+        items = self.outstanding(payment_id)
+        if not items:
+            raise NothingOutstandingError
+        return items
+
+    def release(
+        self, payment_id: str, items: Sequence[Allocation], reason: str = "release"
+    ) -> None:
+        """Free authorization that is not captured (void, cancel, expiry).
+
+        No items: everything still outstanding under the payment.
+        """
+        check_id(payment_id, "payment_id")
+        check_text(reason, "reason", required=True)
+        items = items or self._all_outstanding(payment_id)
+        self._check_outstanding(Movement.RELEASE, payment_id, items)
+        self._check_payment_net(Movement.RELEASE, payment_id, items)
+        self._released(payment_id, tuple(items), reason)
+
+    def cancel(self, reason: str = "cancel") -> None:
+        """Release every outstanding authorization, under every payment."""
+        releases = {pid: self.outstanding(pid) for pid in self.payment_ids}
+        releases = {pid: items for pid, items in releases.items() if items}
+        if not releases:
+            raise NothingOutstandingError
+        for payment_id, items in releases.items():
+            self._released(payment_id, tuple(items), reason)
+
+    def extend_authorization(self, payment_id: str, expires_at: datetime) -> None:
+        if payment_id not in self.expiry:
+            raise UnknownPaymentError(payment_id)
+        self._authorization_extended(payment_id, expires_at)
+
+    def record_failure(
+        self,
+        operation: Movement,
+        payment_id: str,
+        items: Sequence[Allocation],
+        reason: str | None = None,
+    ) -> None:
+        """A PSP reported ``success: false``: kept for audit, moves no money."""
+        check_id(payment_id, "payment_id")
+        for allocation in items:
+            self.line(allocation.line_id)
+            check_amount(allocation.amount, "amount")
+        self._payment_operation_failed(str(operation), payment_id, tuple(items), reason)
+
+    def _check_outstanding(
+        self, movement: Movement, payment_id: str, items: Sequence[Allocation]
+    ) -> None:
+        for line, amount in resolve_allocations(items, self.lines_by_id):
+            outstanding = line.balance(payment_id).outstanding_authorized
+            check_within(movement, line, amount, [(payment_id, outstanding)])
+
+    def _check_payment_net(
+        self, movement: Movement, payment_id: str, items: Sequence[Allocation]
+    ) -> None:
+        amount = sum(allocation.amount for allocation in items)
+        check_payment_net(movement, payment_id, self.totals(payment_id), amount)
+
+    def _check_currency(self, currency: str | None) -> None:
+        if currency is not None and currency != self.currency:
+            raise CurrencyMismatchError(currency, self.currency)
