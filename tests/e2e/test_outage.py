@@ -101,7 +101,14 @@ def test_captures_across_an_outage_are_recorded_exactly_once(
                     halfway.set()
                 if response.status_code == 200:
                     return
-                assert response.status_code == 503, response.text
+                # 503: the database is away; 409 concurrent_modification: eight
+                # writers of one order collided when it came back. Both say
+                # "retry", and the key makes the retry safe.
+                retryable = response.status_code == 503 or (
+                    response.status_code == 409
+                    and response.json()["code"] == "concurrent_modification"
+                )
+                assert retryable, response.text
 
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(capture, n) for n in range(CAPTURES)]
@@ -112,6 +119,7 @@ def test_captures_across_an_outage_are_recorded_exactly_once(
         for future in futures:
             future.result(timeout=120)
 
-    assert set(statuses) == {200, 503}, statuses
+    assert 503 in statuses, statuses  # the outage was met
+    assert set(statuses) <= {200, 409, 503}, statuses  # and never a 500
     order = ok(writer.get(f"{NATIVE}/orders/{order_id}"))
     assert order["totals"]["captured"] == CAPTURES * 100
