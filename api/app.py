@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import health
 from api.backpressure import DatabaseSlots
-from api.bootstrap import services
+from api.bootstrap import services, tune_garbage_collection
 from api.dintero import routes as dintero
 from api.keys import KeyStore
 from api.logs import configure_logging
@@ -85,4 +85,6 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app of one ``ledger serve`` worker, configured from the environment."""
     configure_logging()
-    return create_app(Settings())
+    app = create_app(Settings())
+    tune_garbage_collection()
+    return app

@@ -6,6 +6,7 @@ here, and nowhere else.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -52,6 +53,25 @@ def split_notification_log(ledger: OrderLedger, logs: int) -> None:
         ledger.close()
         msg = "LEDGER_NOTIFICATION_LOGS > 1 needs LEDGER_RECORDER=horizon"
         raise ValueError(msg)
+
+
+# Young-generation threshold for a serving process (CPython's default: 700).
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def tune_garbage_collection() -> None:
+    """Fewer, cheaper cyclic collections in a long-running ledger process.
+
+    Each command allocates short-lived objects (events, plans, closures);
+    with CPython's defaults the collector ran often enough, and its full
+    collections scanned every object imported at start-up, to set the p99 of
+    commands paced at 250/s: 31-54 ms, 6-7 ms with this tuning (4.5-8.6 ms
+    with the collector off), measured A/B on this machine. Objects alive
+    now (modules, settings, pools) are frozen out of later scans.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @dataclass(frozen=True)

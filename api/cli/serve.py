@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.bootstrap import ledger_and_projections
+from api.bootstrap import ledger_and_projections, tune_garbage_collection
 from api.cli.app import key_store
 from api.database import database
 from api.keys import Role
@@ -92,5 +92,6 @@ def project() -> None:
         signal.signal(signum, lambda *_: stop.set())
     with ledger_and_projections(Settings()) as (_, projections):
         typer.echo(f"projecting {', '.join(projections.runners)}", err=True)
+        tune_garbage_collection()
         projections.start()
         stop.wait()

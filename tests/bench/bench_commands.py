@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from api.bootstrap import open_ledger
+from api.bootstrap import open_ledger, tune_garbage_collection
 from api.database import embedded_postgres
 from api.settings import Settings
 from domain.application import OrderLedger
@@ -121,6 +121,7 @@ def _mix_in_process(
     """One process's share of a multi-process run: its start, end and latencies."""
     settings = settings.model_copy(update={"db_workers": threads})
     ledger = open_ledger(settings, str(settings.database_url))
+    tune_garbage_collection()
     barrier.wait(timeout=120)  # a sibling that failed to start must not hang us
     start = time.monotonic()  # system-wide clock: comparable across processes
     figures = ledger_mix(ledger, threads, prefix, orders=ORDERS_PER_THREAD[8])
@@ -380,6 +381,7 @@ def main(report: Report | None = None) -> None:
     with bench_database() as url:
         where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded"
         print(f"benchmark database ready ({where})", flush=True)
+        tune_garbage_collection()  # as `ledger serve` and `ledger project` run
         measure(url, report)
 
 
