@@ -25,7 +25,7 @@ from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.e2e.conftest import LEDGER
 from tests.e2e.test_serve import free_port
-from tests.integration.locks import wait_for_advisory_waiter
+from tests.integration.locks import hold_commits, wait_for_advisory_waiter
 
 COMMANDS = 120
 KILL_AFTER = (30, 60, 90)  # acknowledged commands before each SIGKILL
@@ -146,22 +146,6 @@ def test_acknowledged_commands_survive_kills_exactly_once(
 GATE = 4343  # a one-bigint advisory lock that holds a capture's commit open
 
 
-def hold_capture_commits(database_url: str, schema: str) -> None:
-    """A deferred trigger: a capture's COMMIT waits for the GATE lock."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE FUNCTION {schema}.hold_capture() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN "
-                "PERFORM pg_advisory_xact_lock({gate}); RETURN NULL; END $$; "
-                "CREATE CONSTRAINT TRIGGER hold_capture AFTER INSERT "
-                "ON {schema}.ledger_events DEFERRABLE INITIALLY DEFERRED "
-                "FOR EACH ROW WHEN (NEW.topic LIKE '%Captured') "
-                "EXECUTE FUNCTION {schema}.hold_capture()"
-            ).format(schema=sql.Identifier(schema), gate=sql.Literal(GATE))
-        )
-
-
 def captures_stored(database_url: str, schema: str) -> int:
     with psycopg.connect(database_url, autocommit=True) as conn:
         row = conn.execute(
@@ -181,7 +165,7 @@ def test_a_command_committed_but_never_answered_is_replayed_on_retry(
     keys = KeyStore(database_url, schema)
     _, key = keys.create("acme", Role.WRITER)
     keys.close()
-    hold_capture_commits(database_url, schema)
+    hold_commits(database_url, schema, GATE, "%Captured")  # COMMIT waits for GATE
     server = Server(env, free_port(), tmp_path / "serve.log")
     server.start()
     url = f"http://127.0.0.1:{server.port}/v1/accounts/acme/shopping/orders/LIMBO/captures"

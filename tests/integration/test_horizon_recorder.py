@@ -11,13 +11,12 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import sql
 
 from api.bootstrap import open_ledger
 from domain.errors import ConcurrentModificationError
 from store.recorder import LOCK_NAMESPACE, HorizonRecorder
 from tests.builders import alloc, item
-from tests.integration.locks import wait_for_advisory_waiter
+from tests.integration.locks import hold_commits, wait_for_advisory_waiter
 from tests.integration.workload import run_workload
 
 GATE = 4242  # a one-bigint advisory lock the test holds to keep a commit open
@@ -33,23 +32,8 @@ def stored(topic: str, originator_id: uuid.UUID | None = None) -> StoredEvent:
 
 
 def hold_commits_of(url: str, schema: str, topic: str) -> None:
-    """A deferred trigger: commits of ``topic`` rows wait for the GATE lock."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE FUNCTION {schema}.hold_commit() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN "
-                "PERFORM pg_advisory_xact_lock({gate}); RETURN NULL; END $$; "
-                "CREATE CONSTRAINT TRIGGER hold_commit AFTER INSERT "
-                "ON {schema}.ledger_events DEFERRABLE INITIALLY DEFERRED "
-                "FOR EACH ROW WHEN (NEW.topic = {topic}) "
-                "EXECUTE FUNCTION {schema}.hold_commit()"
-            ).format(
-                schema=sql.Identifier(schema),
-                gate=sql.Literal(GATE),
-                topic=sql.Literal(topic),
-            )
-        )
+    """Commits of ``topic`` rows wait for the GATE lock."""
+    hold_commits(url, schema, GATE, topic)
 
 
 def ids(notifications) -> list[int]:

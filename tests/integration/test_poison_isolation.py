@@ -20,15 +20,6 @@ from projections.setup import Projections, open_views
 from tests.builders import item
 
 
-@pytest.fixture
-def projections(pg_ledger, database_url, schema):
-    projections = Projections(pg_ledger, open_views(database_url, schema))
-    try:
-        yield projections
-    finally:
-        projections.close()
-
-
 def save_unprojectable_order(ledger, ref: str) -> None:
     """An order whose second line's description holds NUL (text cannot)."""
     with acting(RequestContext(actor="old-data")):

@@ -17,18 +17,8 @@ from domain.errors import LedgerError
 from domain.values import Allocation
 from projections import runner as runner_module
 from projections import wakeup
-from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.integration.workload import run_workload
-
-
-@pytest.fixture
-def projections(pg_ledger, database_url, schema):
-    projections = Projections(pg_ledger, open_views(database_url, schema))
-    try:
-        yield projections
-    finally:
-        projections.close()
 
 
 def rows(database_url: str, schema: str, query: str) -> list[tuple]:
