@@ -27,7 +27,7 @@ def test_the_readme_has_a_runnable_walk_through():
     for block in blocks:
         for line in block.splitlines():
             if " -d " in line:  # a body needs its JSON content type
-                assert '-H "$J"' in line or "application/json" in line, line
+                assert "Content-Type: application/json" in line, line
 
 
 def test_the_walk_through_runs_as_written(api):
