@@ -15,6 +15,7 @@ from api.cli.app import key_store
 from api.database import database
 from api.keys import Role
 from api.logs import configure_logging
+from api.serving import HTTP_PROTOCOL
 from api.settings import Settings
 
 
@@ -65,6 +66,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            http=HTTP_PROTOCOL,
             log_config=None,
             timeout_graceful_shutdown=30,
         )

@@ -25,6 +25,7 @@ import psycopg
 
 from api.bootstrap import open_ledger
 from api.keys import KeyStore, Role
+from api.serving import HTTP_PROTOCOL
 from api.settings import Settings
 from domain.values import Allocation
 from tests.bench.bench_commands import bench_database
@@ -279,6 +280,8 @@ def serve_ceiling(env: dict[str, str]) -> dict[str, Any]:
         "8781",
         "--workers",
         str(WORKERS),
+        "--http",
+        HTTP_PROTOCOL,  # as `ledger serve` runs: no 40 ms delayed-ACK stall
         "--log-level",
         "warning",
     ]
