@@ -12,7 +12,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e import riverty
@@ -107,6 +107,21 @@ def assert_projectable(api: Any, finance: Any) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(items=dintero_items, payment_id=TEXT, amount=AMOUNTS)
+# A body that is accepted, so the projection path runs whatever is generated.
+@example(
+    items=[
+        {
+            "id": "SKU",
+            "line_id": 1,
+            "quantity": 1,
+            "gross_amount": 1000,
+            "description": "x",
+            "tax_lines": [],
+        }
+    ],
+    payment_id="P",
+    amount=1000,
+)
 def test_any_dintero_order_accepted_is_projectable(
     api, writer, finance, items, payment_id, amount
 ):
@@ -135,6 +150,12 @@ def test_any_dintero_order_accepted_is_projectable(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(items=riverty_items, number=TEXT)
+@example(
+    items=[
+        {"productId": "SKU", "description": "x", "grossUnitPrice": 10, "quantity": 2}
+    ],
+    number="OK",
+)
 def test_any_riverty_checkout_accepted_is_projectable(
     api, writer, finance, items, number
 ):

@@ -176,3 +176,24 @@ def test_writers_in_two_processes_lose_and_double_nothing(pg_settings, pg_ledger
     assert len(acked) == 80
     assert sorted(stored_keys(pg_ledger, "PROC")) == sorted(acked)
     assert pg_ledger.get_order("acct", "PROC").totals().captured == 80 * 7
+
+
+def test_goods_captured_alone_by_racing_writers_never_pass_the_net(pg_ledger):
+    """SPEC §4.12 under concurrency: goods 1,000 and a −200 discount (net 800)."""
+    pg_ledger.create_order(
+        "acct", "NET", "EUR", [item(1, 1_000), item(2, -200, item_id="DISCOUNT")]
+    )
+    pg_ledger.authorize("acct", "NET", "P", alloc((1, 1_000), (2, -200)))
+    commands: list[tuple[str, Command]] = [
+        (
+            f"g{n}",
+            lambda ctx: pg_ledger.capture(
+                "acct", "NET", "P", alloc((1, 100)), context=ctx
+            ),
+        )
+        for n in range(16)
+    ]
+    acked, rejected = race(commands)
+    assert pg_ledger.get_order("acct", "NET").totals().captured == 100 * len(acked)
+    assert len(acked) == 8  # 800 net: the goods line alone stops there
+    assert set(rejected.values()) <= {"over_capture", "concurrent_modification"}
