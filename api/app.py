@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from api import health
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
+from api.dintero import orders as dintero_orders
 from api.dintero import routes as dintero
+from api.dintero import token as dintero_token
 from api.keys import KeyStore
 from api.logs import configure_logging
 from api.metrics import LedgerMetrics, MetricsMiddleware, app_gauges
@@ -75,7 +77,9 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(health.router)
+    app.include_router(dintero_token.router)
     app.include_router(dintero.router)
+    app.include_router(dintero_orders.router)
     app.include_router(riverty.router)
     app.include_router(finance.router)
     app.include_router(orders.router)

@@ -16,7 +16,10 @@ from domain.application import OrderLedger
 from domain.context import RequestContext
 from domain.risk import RiskCheck
 
-_bearer = HTTPBearer(auto_error=False, description="API key: `Bearer lk_…`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="API key `Bearer lk_…`, or a token from Dintero's /auth/token",
+)
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def``
@@ -53,18 +56,25 @@ def authenticated(
     """The key's principal; 401 without a key or with an unknown or revoked one."""
     key = credentials.credentials if credentials else request.headers.get("x-auth-key")
     principal = keys.authenticate(key) if key else None
-    limiter: RateLimiter = request.app.state.rate_limiter
     if principal is None:
-        # Guessing keys is limited too, per client address (all workers share it).
-        client = request.client.host if request.client else "unknown"
-        _limit(limiter, f"anonymous:{client}", "from this address")
+        limit_anonymous(request)
         raise HTTPException(
             401,
             "a valid API key is required" if key else "no API key was sent",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    _limit(limiter, principal.key_id, "for this key")
+    limit_key(request, principal)
     return principal
+
+
+def limit_anonymous(request: Request) -> None:
+    """Guessing keys is limited too, per client address (all workers share it)."""
+    client = request.client.host if request.client else "unknown"
+    _limit(request.app.state.rate_limiter, f"anonymous:{client}", "from this address")
+
+
+def limit_key(request: Request, principal: Principal) -> None:
+    _limit(request.app.state.rate_limiter, principal.key_id, "for this key")
 
 
 def _limit(limiter: RateLimiter, bucket: str, scope: str) -> None:

@@ -49,3 +49,11 @@ AUTHORIZE_CAPTURE_EXAMPLE: Final[dict[str, Any]] = {
     "payment_details": {"payment_id": "PID_123"},
     "success": True,
 }
+
+DRAFT_ITEM_EXAMPLE: Final[dict[str, Any]] = {
+    "id": "003929",
+    "line_id": 3,
+    "gross_amount": 39800,
+    "tax_lines": [{"amount": 7960, "percentage": 25}],
+    "description": "Stablestol for innendørsbruk",
+}

@@ -8,10 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, NamedTuple
 
+import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from api.tokens import TokenClaims, TokenSigner, looks_like_token, new_signing_secret
 from projections.startup import schema_lock
 
 
@@ -36,10 +39,36 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class NewKey(NamedTuple):
+    """A key as created: the bearer key, and the same as client credentials."""
+
+    key_id: str
+    key: str
+
+    @property
+    def client_id(self) -> str:
+        return f"lk_{self.key_id}"
+
+    @property
+    def client_secret(self) -> str:
+        return self.key.removeprefix(f"{self.client_id}_")
+
+
+def key_from_client_credentials(client_id: str, client_secret: str) -> str:
+    """Dintero's client id and secret are the two halves of one API key."""
+    return f"{client_id}_{client_secret}"
+
+
 class KeyStore:
     """The ``api_keys`` table; plaintext keys exist only in ``create``'s answer."""
 
-    def __init__(self, url: str, schema: str, pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        pool_size: int = 4,
+        token_ttl_seconds: int | None = None,
+    ) -> None:
         self.schema = schema
         self.table = sql.Identifier(schema, "api_keys")
         # Checked on checkout (a server restart leaves dead connections in the
@@ -72,9 +101,31 @@ class KeyStore:
                     "(bucket text PRIMARY KEY, tat timestamptz NOT NULL)"
                 ).format(sql.Identifier(schema, "rate_limit_buckets"))
             )
+            self.tokens = TokenSigner(
+                self._signing_secret(conn), token_ttl_seconds or 4 * 60 * 60
+            )
 
-    def create(self, account: str, role: Role) -> tuple[str, str]:
-        """A new key for ``account``: returns (key id, the key itself)."""
+    def _signing_secret(self, conn: psycopg.Connection[Any]) -> str:
+        """The tokens' signing secret, made once and shared by every worker."""
+        table = sql.Identifier(self.schema, "token_signing_secret")
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1),"
+                " secret text NOT NULL)"
+            ).format(table)
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (id, secret) VALUES (1, %s) ON CONFLICT DO NOTHING"
+            ).format(table),
+            (new_signing_secret(),),
+        )
+        row = conn.execute(sql.SQL("SELECT secret FROM {}").format(table)).fetchone()
+        assert row is not None  # noqa: S101 - inserted just above
+        return str(row[0])
+
+    def create(self, account: str, role: Role) -> NewKey:
+        """A new key for ``account`` (its id, the key itself)."""
         if not account.strip():
             msg = "an account is required"
             raise ValueError(msg)
@@ -88,10 +139,15 @@ class KeyStore:
                 ).format(self.table),
                 (key_id, hash_key(key), account, str(role)),
             )
-        return key_id, key
+        return NewKey(key_id, key)
 
     def authenticate(self, key: str) -> Principal | None:
-        """The live key's principal; the hash is compared in constant time."""
+        """The live key's principal (for a key or a token issued for one).
+
+        A key's hash is compared in constant time.
+        """
+        if looks_like_token(key):
+            return self._token_principal(key)
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "lk":  # noqa: PLR2004 - lk_<id>_<secret>
             return None
@@ -106,6 +162,27 @@ class KeyStore:
         if row is None or not hmac.compare_digest(row[0], hash_key(key)):
             return None
         return Principal(parts[1], row[1], Role(row[2]))
+
+    def issue_token(self, principal: Principal, audience: str) -> str:
+        claims = TokenClaims(principal.key_id, principal.account, str(principal.role))
+        return self.tokens.issue(claims, audience)
+
+    def _token_principal(self, token: str) -> Principal | None:
+        """A valid token's principal, if the key it was issued for is still live."""
+        claims = self.tokens.verify(token)
+        if claims is None:
+            return None
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT account, role FROM {} "
+                    "WHERE key_id = %s AND revoked_at IS NULL"
+                ).format(self.table),
+                (claims.key_id,),
+            ).fetchone()
+        if row is None or row[0] != claims.account:
+            return None
+        return Principal(claims.key_id, row[0], Role(row[1]))
 
     def revoke(self, key_or_id: str) -> bool:
         """Revoke by key id or by the key itself; False if no live key matched."""

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import _request_id, current_request_id
+from api.dintero import errors as dintero
 from api.errors import render_error
 from api.native.problems import NativeProblems
 from api.riverty import errors as riverty
@@ -132,6 +133,9 @@ class BodyLimitMiddleware:
             body = json.dumps(
                 [riverty.message("413.000", "Request body too large.", None, detail)]
             ).encode()
+        elif dintero.is_dintero_path(path):
+            content_type = b"application/json"
+            body = dintero.error_body("payload_too_large", detail)
         else:
             content_type = b"application/problem+json"
             body = json.dumps(

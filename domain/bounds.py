@@ -9,6 +9,7 @@ refused before any event exists.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -96,3 +97,27 @@ def check_optional_id(value: str | None, field: str) -> str | None:
 
 def check_optional_text(value: str | None, field: str) -> str | None:
     return None if value is None else check_text(value, field)
+
+
+MAX_METADATA_KEYS: Final = 50
+
+
+def check_metadata(value: object, field: str = "metadata") -> None:
+    """A flat object of short keys to JSON scalars that fit a text column."""
+    if not isinstance(value, dict):
+        raise InvalidTextError(field, "must be an object")
+    if len(value) > MAX_METADATA_KEYS:
+        raise InvalidTextError(field, f"more than {MAX_METADATA_KEYS} keys")
+    for key, item in value.items():
+        name = f"{field} key"
+        check_id(key, name)
+        if key in {"_type_", "_data_"}:  # the event transcoder's own markers
+            raise InvalidTextError(name, "reserved")
+        if isinstance(item, str):
+            check_text(item, f"{field}.{key}")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InvalidTextError(f"{field}.{key}", "not a finite number")
+        elif isinstance(item, int) and not isinstance(item, bool):
+            check_amount(item, f"{field}.{key}")
+        elif item is not None and not isinstance(item, bool | float):
+            raise InvalidTextError(f"{field}.{key}", "must be a string, number or bool")

@@ -39,6 +39,17 @@ ENVELOPE: Final = frozenset(
     }
 )
 
+# Payload fields added after events were first hashed, left out while they hold
+# the value an upcast gives older events: those events' hashes stay valid.
+LATER_FIELDS: Final = {
+    "processed_at": None,
+    "metadata": None,
+    "details": None,
+    "new_order_ref": None,
+    "replace": False,
+    "id_format": None,
+}
+
 
 def plain(value: object) -> Any:  # noqa: ANN401 - any JSON value
     """JSON values: dataclasses as objects, decimals and ids as strings, times ISO."""
@@ -56,7 +67,12 @@ def plain(value: object) -> Any:  # noqa: ANN401 - any JSON value
 
 
 def payload(event: object) -> dict[str, Any]:
-    return {k: plain(v) for k, v in vars(event).items() if k not in ENVELOPE}
+    return {
+        k: plain(v)
+        for k, v in vars(event).items()
+        if k not in ENVELOPE
+        and not (k in LATER_FIELDS and v is LATER_FIELDS[k])  # None, False
+    }
 
 
 def canonical(event: Any) -> bytes:  # noqa: ANN401 - any aggregate event

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.values import Metadata
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,34 @@ def acting(context: RequestContext) -> Iterator[RequestContext]:
         yield context
     finally:
         _current.reset(token)
+
+
+@dataclass(frozen=True)
+class OperationFacts:
+    """What the PSP says of a money operation: its business time, its metadata.
+
+    Stamped on the money events a command triggers inside ``stating`` (SPEC §10:
+    the PSP's business time beside the recording time).
+    """
+
+    processed_at: datetime | None = None
+    metadata: Metadata | None = None
+
+
+NO_FACTS = OperationFacts()
+_facts: ContextVar[OperationFacts] = ContextVar(
+    "ledger_operation_facts", default=NO_FACTS
+)
+
+
+def current_facts() -> OperationFacts:
+    return _facts.get()
+
+
+@contextmanager
+def stating(facts: OperationFacts) -> Iterator[OperationFacts]:
+    token = _facts.set(facts)
+    try:
+        yield facts
+    finally:
+        _facts.reset(token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import field
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -10,18 +11,23 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
 from domain.bounds import check_id
+from domain.context import current_facts
 from domain.errors import InvalidItemError
 from domain.money import check_currency
 from domain.order_money import MoneyCommands
-from domain.replacement import plan_replacement
-from domain.rules import (
-    check_new_items,
+from domain.replacement import (
+    RIVERTY_REPLACEMENT,
+    ReplacementRules,
+    plan_replacement,
 )
+from domain.rules import check_details, check_new_items
 from domain.values import (
     Allocation,
     CaptureRecord,
     Item,
     Line,
+    Metadata,
+    OrderDetails,
     RiskDecision,
     RiskOutcome,
 )
@@ -34,15 +40,37 @@ def order_uuid(account: str, order_ref: str) -> UUID:
     return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref}")
 
 
+def _no_facts(state: dict[str, object]) -> None:
+    """Money events before SPEC §10 carried no PSP business time or metadata."""
+    state["processed_at"] = None
+    state["metadata"] = None
+
+
 class Order(MoneyCommands, AuditedAggregate):
-    class_version = 2  # v2 keeps referenced captures (snapshots of v1 lack them)
+    # v2 keeps referenced captures, v3 the merchant's details (older snapshots
+    # lack them)
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, object]) -> None:
         state["captures"] = {}
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, object]) -> None:
+        state["details"] = None
+
     class Event(AuditedAggregate.Event):
         """An event of one order."""
+
+    class MoneyEvent(Event):
+        """A money event: also the PSP's business time and metadata, if given."""
+
+        processed_at: datetime | None = field(
+            default_factory=lambda: current_facts().processed_at, kw_only=True
+        )
+        metadata: Metadata | None = field(
+            default_factory=lambda: current_facts().metadata, kw_only=True
+        )
 
     class Opened(Event, Aggregate.Created):
         account: str
@@ -55,13 +83,19 @@ class Order(MoneyCommands, AuditedAggregate):
     class ItemReversed(Event):
         item: Item
 
-    class Authorized(Event):
+    class DetailsRecorded(Event):
+        details: OrderDetails
+
+    class Authorized(MoneyEvent):
+        class_version = 2
         payment_id: str
         items: tuple[Allocation, ...]
         expires_at: datetime
 
-    class Captured(Event):
-        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_facts)
+
+    class Captured(MoneyEvent):
+        class_version = 3
         payment_id: str
         items: tuple[Allocation, ...]
         reference: str | None
@@ -71,8 +105,10 @@ class Order(MoneyCommands, AuditedAggregate):
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["invoice_number"] = None
 
-    class Refunded(Event):
-        class_version = 2
+        upcast_v2_v3 = staticmethod(_no_facts)
+
+    class Refunded(MoneyEvent):
+        class_version = 3
         payment_id: str
         items: tuple[Allocation, ...]
         reference: str | None
@@ -82,20 +118,28 @@ class Order(MoneyCommands, AuditedAggregate):
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["capture_reference"] = None
 
-    class AuthorizationReleased(Event):
+        upcast_v2_v3 = staticmethod(_no_facts)
+
+    class AuthorizationReleased(MoneyEvent):
+        class_version = 2
         payment_id: str
         items: tuple[Allocation, ...]
         reason: str
+
+        upcast_v1_v2 = staticmethod(_no_facts)
 
     class AuthorizationExtended(Event):
         payment_id: str
         expires_at: datetime
 
-    class PaymentOperationFailed(Event):
+    class PaymentOperationFailed(MoneyEvent):
+        class_version = 2
         operation: str
         payment_id: str
         items: tuple[Allocation, ...]
         reason: str | None
+
+        upcast_v1_v2 = staticmethod(_no_facts)
 
     class OrderReplaced(Event):
         items: tuple[Item, ...]
@@ -114,7 +158,12 @@ class Order(MoneyCommands, AuditedAggregate):
 
     @classmethod
     def open(
-        cls, account: str, order_ref: str, currency: str, items: Sequence[Item]
+        cls,
+        account: str,
+        order_ref: str,
+        currency: str,
+        items: Sequence[Item],
+        details: OrderDetails | None = None,
     ) -> Order:
         """A new order with its first items (validated before any event)."""
         if not account or not order_ref:
@@ -123,6 +172,8 @@ class Order(MoneyCommands, AuditedAggregate):
         check_id(order_ref, "order_id")
         check_currency(currency)
         check_new_items(items, (), ())
+        if details:
+            check_details(details)
         order = cls._create(
             cls.Opened,
             id=order_uuid(account, order_ref),
@@ -130,6 +181,8 @@ class Order(MoneyCommands, AuditedAggregate):
             order_ref=order_ref,
             currency=currency,
         )
+        if details:
+            order._details_recorded(details)  # noqa: SLF001 - its own class
         order._add_checked(items)  # noqa: SLF001 - its own class, before first save
         return order
 
@@ -143,12 +196,17 @@ class Order(MoneyCommands, AuditedAggregate):
         self.expiry: dict[str, datetime] = {}
         self.requests: dict[str, tuple[str | None, int]] = {}
         self.captures: dict[str, CaptureRecord] = {}
+        self.details: OrderDetails | None = None
+
+    @event(DetailsRecorded)
+    def _details_recorded(self, details: OrderDetails) -> None:
+        self.details = details
 
     # --- item commands -----------------------------------------------------
 
     def add_items(self, items: Sequence[Item], currency: str | None = None) -> None:
         """Add items and reversal lines in one go; all are checked before any."""
-        self._check_currency(currency)
+        self.check_order_currency(currency)
         check_new_items(items, self.lines, self.retired_line_ids)
         self._add_checked(items)
 
@@ -240,15 +298,16 @@ class Order(MoneyCommands, AuditedAggregate):
         declared_gross: int,
         declared_net: int,
         assess_increase: Callable[[int], RiskDecision],
+        rules: ReplacementRules = RIVERTY_REPLACEMENT,
     ) -> RiskDecision:
-        """Replace every item (Riverty ``updateOrder``), risk-checking an increase.
+        """Replace every item, risk-checking an increase it would authorize.
 
         A decision other than Accepted is recorded as ``UpdateRejected`` and
         leaves lines and authorization as they were.
         """
-        plan = plan_replacement(self, items, declared_gross, declared_net)
+        plan = plan_replacement(self, items, declared_gross, declared_net, rules)
         decision = RiskDecision(RiskOutcome.ACCEPTED)
-        if plan.increase > 0:
+        if plan.increase > 0 and rules.authorize_increase:
             decision = assess_increase(plan.increase)
         if decision.outcome is not RiskOutcome.ACCEPTED:
             self._update_rejected(
@@ -261,7 +320,9 @@ class Order(MoneyCommands, AuditedAggregate):
             plan.authorization,
             plan.authorized_change,
             plan.increase,
-            str(decision.outcome) if plan.increase > 0 else None,
+            str(decision.outcome)
+            if plan.increase > 0 and rules.authorize_increase
+            else None,
             decision.messages,
         )
         return decision

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.bounds import check_amount
-from domain.context import RequestContext
+from domain.context import NO_FACTS, OperationFacts, RequestContext, stating
 from domain.idempotency import CommandResult
 from domain.order import Order
 from domain.risk import RiskCheck
@@ -24,6 +24,15 @@ from domain.values import Allocation, Item, RiskDecision
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
 # A replacement's items and declared (gross, net), made from the order.
 Replacement = Callable[[Order], tuple[Sequence[Item], int, int]]
+
+
+def _facts_args(args: dict[str, Any], facts: OperationFacts) -> dict[str, Any]:
+    """The PSP's facts join the fingerprint only when given: older keys replay."""
+    if facts.processed_at is not None:
+        args["processed_at"] = facts.processed_at
+    if facts.metadata is not None:
+        args["metadata"] = facts.metadata
+    return args
 
 
 def _resolved(items: Allocations, order: Order) -> list[Allocation]:
@@ -141,6 +150,7 @@ class OrderCommands(LedgerApplication):
         success: bool = True,
         currency: str | None = None,
         context: RequestContext = NO_CONTEXT,
+        facts: OperationFacts = NO_FACTS,
     ) -> CommandResult:
         """Authorize per line under a payment; it expires after the TTL."""
 
@@ -150,7 +160,7 @@ class OrderCommands(LedgerApplication):
 
         return self._money(
             Movement.AUTHORIZE, account, order_ref, payment_id, items, success,
-            context, {"currency": currency}, act,
+            context, {"currency": currency}, act, facts,
         )  # fmt: skip
 
     def capture(  # noqa: PLR0913 - the request's fields
@@ -165,6 +175,7 @@ class OrderCommands(LedgerApplication):
         invoice_number: str | None = None,
         currency: str | None = None,
         context: RequestContext = NO_CONTEXT,
+        facts: OperationFacts = NO_FACTS,
     ) -> CommandResult:
         """Capture outstanding authorization of a payment; no items: all of it."""
 
@@ -181,7 +192,7 @@ class OrderCommands(LedgerApplication):
         }
         return self._money(
             Movement.CAPTURE, account, order_ref, payment_id, items, success,
-            context, options, act,
+            context, options, act, facts,
         )  # fmt: skip
 
     def refund(  # noqa: PLR0913 - the request's fields
@@ -196,6 +207,7 @@ class OrderCommands(LedgerApplication):
         capture_reference: str | None = None,
         currency: str | None = None,
         context: RequestContext = NO_CONTEXT,
+        facts: OperationFacts = NO_FACTS,
     ) -> CommandResult:
         """Refund captured money of original (non-reversal) lines."""
 
@@ -211,7 +223,7 @@ class OrderCommands(LedgerApplication):
         }
         return self._money(
             Movement.REFUND, account, order_ref, payment_id, items, success,
-            context, options, act,
+            context, options, act, facts,
         )  # fmt: skip
 
     def release(  # noqa: PLR0913 - the request's fields
@@ -224,6 +236,7 @@ class OrderCommands(LedgerApplication):
         success: bool = True,
         reason: str = "release",
         context: RequestContext = NO_CONTEXT,
+        facts: OperationFacts = NO_FACTS,
     ) -> CommandResult:
         """Free authorization that is not captured (a void); no items: all of it."""
 
@@ -232,14 +245,23 @@ class OrderCommands(LedgerApplication):
 
         return self._money(
             Movement.RELEASE, account, order_ref, payment_id, items, success,
-            context, {"reason": reason}, act,
+            context, {"reason": reason}, act, facts,
         )  # fmt: skip
 
     def cancel(
-        self, account: str, order_ref: str, context: RequestContext = NO_CONTEXT
+        self,
+        account: str,
+        order_ref: str,
+        context: RequestContext = NO_CONTEXT,
+        facts: OperationFacts = NO_FACTS,
     ) -> CommandResult:
         """Release all outstanding authorization of the order, every payment."""
-        plan = Plan({}, lambda order: order.cancel())
+
+        def act(order: Order) -> None:
+            with stating(facts):
+                order.cancel()
+
+        plan = Plan(_facts_args({}, facts), act)
         return self._run(account, order_ref, context, "cancel", lambda _: plan)
 
     def extend_authorization(
@@ -270,6 +292,7 @@ class OrderCommands(LedgerApplication):
         context: RequestContext,
         options: dict[str, Any],
         act: Callable[[Order, list[Allocation]], None],
+        facts: OperationFacts,
     ) -> CommandResult:
         """``success=False`` (the PSP reports a failure) is recorded, moves nothing.
 
@@ -292,12 +315,15 @@ class OrderCommands(LedgerApplication):
             }
 
             def perform(target: Order) -> None:
-                if success:
-                    act(target, allocations)
-                else:
-                    failure = f"{movement} reported success=false"
-                    target.record_failure(movement, payment_id, allocations, failure)
+                with stating(facts):
+                    if success:
+                        act(target, allocations)
+                    else:
+                        failure = f"{movement} reported success=false"
+                        target.record_failure(
+                            movement, payment_id, allocations, failure
+                        )
 
-            return Plan(args, perform)
+            return Plan(_facts_args(args, facts), perform)
 
         return self._run(account, order_ref, context, str(movement), planner)

@@ -52,7 +52,7 @@ class MoneyCommands(OrderBalances):
         expires_at: datetime,
         currency: str | None = None,
     ) -> None:
-        self._check_currency(currency)
+        self.check_order_currency(currency)
         check_id(payment_id, "payment_id")
         for line, amount in resolve_allocations(items, self.lines_by_id):
             room = (
@@ -78,7 +78,7 @@ class MoneyCommands(OrderBalances):
         With an invoice number the capture gets a reference (``<order>-C<n>``)
         that refunds can name. Returns the reference.
         """
-        self._check_currency(currency)
+        self.check_order_currency(currency)
         check_id(payment_id, "payment_id")
         check_optional_id(reference, "reference")
         check_optional_id(invoice_number, "invoice_number")
@@ -119,7 +119,7 @@ class MoneyCommands(OrderBalances):
         Naming a capture, no items means all it still has, and the refund gets
         a reference ``<capture>-R<n>``. Returns the reference.
         """
-        self._check_currency(currency)
+        self.check_order_currency(currency)
         check_optional_id(reference, "reference")
         check_optional_id(capture_reference, "capture_reference")
         capture = None
@@ -206,6 +206,6 @@ class MoneyCommands(OrderBalances):
         amount = sum(allocation.amount for allocation in items)
         check_payment_net(movement, payment_id, self.totals(payment_id), amount)
 
-    def _check_currency(self, currency: str | None) -> None:
+    def check_order_currency(self, currency: str | None) -> None:
         if currency is not None and currency != self.currency:
             raise CurrencyMismatchError(currency, self.currency)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from domain.bounds import check_amount
-from domain.errors import InvalidItemError
+from domain.errors import InvalidItemError, LineIdReusedError
 from domain.money_errors import AmbiguousPaymentError, ReplaceAfterCaptureError
 from domain.rules import (
     check_item_count,
@@ -34,20 +34,42 @@ class ReplacementPlan:
     authorized_change: int
 
 
-def plan_replacement(
-    order: Order, items: Sequence[Item], declared_gross: int, declared_net: int
-) -> ReplacementPlan:
-    """Check a replacement and work out its lines and authorization.
+@dataclass(frozen=True)
+class ReplacementRules:
+    """How a dialect replaces an order.
 
-    The given items' ``line_id`` is ignored: an item keeps the line id of a
-    current line with the same item id and unit price, else gets a new one.
+    Riverty names no line ids (``assign_line_ids``: an item keeps the line id
+    of a current line with the same item id and unit price, else gets a new
+    one) and an accepted risk check authorizes an increase. Dintero names its
+    line ids, and only its own authorization operations authorize money.
     """
+
+    assign_line_ids: bool = True
+    authorize_increase: bool = True
+
+
+RIVERTY_REPLACEMENT = ReplacementRules()
+DINTERO_REPLACEMENT = ReplacementRules(assign_line_ids=False, authorize_increase=False)
+
+
+def plan_replacement(
+    order: Order,
+    items: Sequence[Item],
+    declared_gross: int,
+    declared_net: int,
+    rules: ReplacementRules = RIVERTY_REPLACEMENT,
+) -> ReplacementPlan:
+    """Check a replacement and work out its lines and authorization."""
     # Any line with captured money, even where lines net to zero (a discount).
     captured = [line.balance().captured for line in order.lines]
     if any(captured):
         raise ReplaceAfterCaptureError(sum(captured))
     check_item_count(len(items))
-    new_items = _assign_line_ids(order, items)
+    new_items = (
+        _assign_line_ids(order, items)
+        if rules.assign_line_ids
+        else _check_line_ids(order, items)
+    )
     for item in new_items:
         check_item_fields(item)
         if item.reverses is not None:
@@ -64,9 +86,8 @@ def plan_replacement(
     old_authorized = (
         order.totals(payment_id).outstanding_authorized if payment_id else 0
     )
-    new_authorized = (
-        max(0, min(old_authorized + increase, new_total)) if payment_id else 0
-    )
+    wanted = old_authorized + increase if rules.authorize_increase else old_authorized
+    new_authorized = max(0, min(wanted, new_total)) if payment_id else 0
     return ReplacementPlan(
         items=new_items,
         increase=increase,
@@ -93,6 +114,21 @@ def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
             del available[match]
         assigned.append(replace(item, line_id=match))
     return tuple(assigned)
+
+
+def _check_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
+    """Given line ids: new, or a current line's for the same item; never reused."""
+    current = {line.line_id: line.item.item_id for line in order.lines}
+    seen: set[int] = set()
+    for item in items:
+        reused = (
+            item.line_id in order.retired_line_ids
+            or current.get(item.line_id, item.item_id) != item.item_id
+        )
+        if reused or item.line_id in seen:
+            raise LineIdReusedError(item.line_id)
+        seen.add(item.line_id)
+    return tuple(items)
 
 
 def _authorized_payment(order: Order) -> str | None:

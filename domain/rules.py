@@ -12,6 +12,7 @@ from domain.bounds import (
     check_amount,
     check_id,
     check_int,
+    check_metadata,
     check_optional_id,
     check_optional_text,
     check_quantity,
@@ -38,7 +39,7 @@ from domain.money_errors import (
     OverRefundError,
     OverReleaseError,
 )
-from domain.values import Allocation, Balance, Item, Line
+from domain.values import Allocation, Balance, Item, Line, OrderDetails
 
 MAX_ITEMS: Final = 200
 MAX_PERCENT: Final = 100
@@ -64,6 +65,13 @@ def check_item_count(count: int) -> None:
         raise EmptyRequestError("items")
     if count > MAX_ITEMS:
         raise TooManyItemsError(count, MAX_ITEMS)
+
+
+def check_details(details: OrderDetails) -> None:
+    check_optional_id(details.merchant_reference, "merchant_reference")
+    check_optional_id(details.merchant_reference_2, "merchant_reference_2")
+    if details.metadata is not None:
+        check_metadata(details.metadata)
 
 
 def check_item_fields(item: Item) -> None:

@@ -7,7 +7,15 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoder, Transcoding
 
-from domain.values import Allocation, Balance, CaptureRecord, Item, Line, TaxLine
+from domain.values import (
+    Allocation,
+    Balance,
+    CaptureRecord,
+    Item,
+    Line,
+    OrderDetails,
+    TaxLine,
+)
 
 
 class DataclassAsDict(Transcoding):
@@ -28,5 +36,5 @@ class DataclassAsDict(Transcoding):
 
 
 def register_value_transcodings(transcoder: Transcoder) -> None:
-    for cls in (TaxLine, Item, Allocation, Balance, Line, CaptureRecord):
+    for cls in (TaxLine, Item, Allocation, Balance, Line, CaptureRecord, OrderDetails):
         transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]

@@ -40,6 +40,26 @@ class Item:
         return self.gross_amount - sum(tax.amount for tax in self.tax_lines)
 
 
+# Dintero's ``metadata``: a flat object of keys to JSON scalars.
+MetadataValue = str | int | float | bool | None
+Metadata = dict[str, MetadataValue]
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    """What a merchant says about an order besides its items (Dintero's order)."""
+
+    merchant_reference: str | None = None
+    merchant_reference_2: str | None = None
+    metadata: Metadata | None = None
+
+    def __bool__(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.merchant_reference, self.merchant_reference_2, self.metadata)
+        )
+
+
 @dataclass(frozen=True)
 class Allocation:
     """An amount moved on one line (signed like the line)."""

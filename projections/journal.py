@@ -9,7 +9,7 @@ from datetime import datetime
 from domain.order import Order
 from projections.fold import Folded
 
-KINDS = {
+KINDS: dict[type[Order.Event], str] = {
     Order.Authorized: "authorization",
     Order.Captured: "capture",
     Order.Refunded: "refund",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -21,11 +22,27 @@ def register(cli: typer.Typer) -> None:
 def keys_create(
     account: Annotated[str, typer.Option(help="the account the key may act on")],
     role: Annotated[Role, typer.Option(help="writer, finance (read only) or admin")],
+    as_json: Annotated[  # noqa: FBT002 - typer reads --json from the default
+        bool,
+        typer.Option(
+            "--json",
+            help='print {"key", "client_id", "client_secret"}: the same credential '
+            "as a bearer key and as Dintero client credentials",
+        ),
+    ] = False,
 ) -> None:
     """Create a key; prints the key on stdout and nothing else (it is not stored)."""
     with key_store(Settings()) as store:
-        _, key = store.create(account, role)
-    typer.echo(key)
+        new = store.create(account, role)
+    if as_json:
+        credential = {
+            "key": new.key,
+            "client_id": new.client_id,
+            "client_secret": new.client_secret,
+        }
+        typer.echo(json.dumps(credential))
+    else:
+        typer.echo(new.key)
 
 
 @keys_cli.command("revoke")

@@ -1,43 +1,48 @@
-"""The Dintero dialect (SPEC §5, seed 000)."""
+"""The Dintero dialect's draft orders (SPEC §5, seed 000, Dintero's reference).
+
+``POST …/draft_orders`` stages items (it may start empty), ``…/items`` adds,
+replaces or removes one, ``PUT …/complete`` turns the draft into an order, or
+applies it to ``options.order_id``'s order (added, or with ``options.replace:
+"order"`` replacing its items) and answers ``{"orders": [order]}``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Body, Path, Query, status
 from fastapi.openapi.models import Example
 
 from api.auth import LedgerDep, Reader, WriteContext
+from api.dintero import schemas as s
 from api.dintero import translate as t
-from api.dintero.errors import DinteroRoute
-from api.dintero.schemas import (
-    CancelIn,
-    DinteroOrderOut,
-    DraftOrderIn,
-    DraftOrderOut,
-    PaymentOperationIn,
-)
-from api.examples import (
-    AUTHORIZE_CAPTURE_EXAMPLE,
-    CREATE_DRAFT_EXAMPLE,
-    UPDATE_DRAFT_EXAMPLE,
-)
-from api.native.problems import PROBLEM_RESPONSES
+from api.dintero.errors import DINTERO_ERROR_RESPONSES, DinteroRoute
+from api.examples import CREATE_DRAFT_EXAMPLE, UPDATE_DRAFT_EXAMPLE
 from domain.application import OrderLedger
+from domain.bounds import MAX_INT4
 from domain.idempotency import CommandResult
+from projections.drafts import draft_refs
 
 _DRAFT_EXAMPLES = {
     "create": Example(summary="Create order", value=CREATE_DRAFT_EXAMPLE),
     "update": Example(summary="Reverse an item, add one", value=UPDATE_DRAFT_EXAMPLE),
 }
+LineId = Annotated[int, Path(gt=0, le=MAX_INT4)]
 router = APIRouter(
     prefix="/v1/accounts/{aid}/shopping",
     tags=["Dintero"],
-    responses=PROBLEM_RESPONSES,
+    responses=DINTERO_ERROR_RESPONSES,
     route_class=DinteroRoute,
 )
+
+
+def completed_out(
+    ledger: OrderLedger, aid: str, result: CommandResult
+) -> s.CompletedOut:
+    """The order as this command left it: a retry gets the very same answer."""
+    order = ledger.result_order(aid, result)
+    events = ledger.order_events(aid, result.ref)
+    return s.CompletedOut(orders=[t.order_out(order, events)])
 
 
 @router.post(
@@ -49,110 +54,94 @@ def create_draft(
     aid: str,
     ledger: LedgerDep,
     context: WriteContext,
-    body: Annotated[DraftOrderIn, Body(openapi_examples=_DRAFT_EXAMPLES)],
-) -> DraftOrderOut:
-    items = [t.item_in(item) for item in body.order.items]
+    body: Annotated[s.DraftOrderIn, Body(openapi_examples=_DRAFT_EXAMPLES)],
+) -> s.DraftOrderOut:
     result = ledger.create_draft(
-        aid, body.order.currency, items, body.options.order_id, context
+        aid,
+        body.order.currency,
+        [t.item_in(item) for item in body.order.items],
+        t.target_in(body),
+        context,
+        t.details_in(body.order),
     )
     return t.draft_out(ledger.get_draft(aid, result.ref))
 
 
+@router.get("/draft_orders", summary="The account's draft orders, oldest first")
+def list_drafts(
+    aid: str,
+    ledger: LedgerDep,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    starting_after: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="a draft id")
+    ] = None,
+) -> s.DraftOrderListOut:
+    refs = draft_refs(ledger.recorder, aid, limit + 1, starting_after)  # type: ignore[arg-type]
+    drafts = [t.draft_out(ledger.get_draft(aid, ref)) for ref in refs[:limit]]
+    more = len(refs) > limit
+    return s.DraftOrderListOut(
+        draft_orders=drafts, next_page_token=drafts[-1].id if more else None
+    )
+
+
 @router.get("/draft_orders/{draft_id}", summary="Read a draft order")
-def read_draft(aid: str, draft_id: str, ledger: LedgerDep, _: Reader) -> DraftOrderOut:
+def read_draft(
+    aid: str, draft_id: str, ledger: LedgerDep, _: Reader
+) -> s.DraftOrderOut:
+    return t.draft_out(ledger.get_draft(aid, draft_id))
+
+
+@router.post(
+    "/draft_orders/{draft_id}/items",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an item to a draft order",
+)
+def add_draft_item(
+    aid: str,
+    draft_id: str,
+    item: s.DraftItemIn,
+    ledger: LedgerDep,
+    context: WriteContext,
+) -> s.DraftOrderOut:
+    ledger.add_draft_item(aid, draft_id, t.item_in(item), context)
+    return t.draft_out(ledger.get_draft(aid, draft_id))
+
+
+@router.put(
+    "/draft_orders/{draft_id}/items/{line_id}",
+    summary="Replace an item of a draft order",
+)
+def update_draft_item(
+    aid: str,
+    draft_id: str,
+    line_id: LineId,
+    item: s.DraftItemIn,
+    ledger: LedgerDep,
+    context: WriteContext,
+) -> s.DraftOrderOut:
+    # The path names the line: a body naming another is that line, changed.
+    changed = t.item_in(item.model_copy(update={"line_id": line_id}))
+    ledger.update_draft_item(aid, draft_id, changed, context)
+    return t.draft_out(ledger.get_draft(aid, draft_id))
+
+
+@router.delete(
+    "/draft_orders/{draft_id}/items/{line_id}",
+    summary="Remove an item from a draft order",
+)
+def remove_draft_item(
+    aid: str, draft_id: str, line_id: LineId, ledger: LedgerDep, context: WriteContext
+) -> s.DraftOrderOut:
+    ledger.remove_draft_item(aid, draft_id, line_id, context)
     return t.draft_out(ledger.get_draft(aid, draft_id))
 
 
 @router.put(
     "/draft_orders/{draft_id}/complete",
-    summary="Complete a draft: a new order, or its items added to options.order_id",
+    summary="Complete a draft: a new order, or its items applied to options.order_id",
 )
 def complete_draft(
     aid: str, draft_id: str, ledger: LedgerDep, context: WriteContext
-) -> DinteroOrderOut:
-    return _order_at(ledger, aid, ledger.complete_draft(aid, draft_id, context))
-
-
-def _order_at(ledger: LedgerDep, aid: str, result: CommandResult) -> DinteroOrderOut:
-    """The order as this command left it: a retry gets the very same answer."""
-    return t.order_out(ledger.result_order(aid, result))
-
-
-_EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
-
-
-MoneyCommand = Callable[..., CommandResult]
-
-
-def _payment_operation(command: MoneyCommand) -> Callable[..., DinteroOrderOut]:
-    """The endpoint of one per-line payment operation (seed 000's body)."""
-
-    def operation(
-        aid: str,
-        order_id: str,
-        ledger: LedgerDep,
-        context: WriteContext,
-        body: Annotated[PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
-    ) -> DinteroOrderOut:
-        result = command(
-            ledger,
-            aid,
-            order_id,
-            body.payment_details.payment_id,
-            t.allocations_in(body.items),
-            success=body.success,
-            context=context,
-        )
-        return _order_at(ledger, aid, result)
-
-    return operation
-
-
-for _command, _path, _summary in (
-    (OrderLedger.authorize, "authorizations", "Authorize order lines"),
-    (OrderLedger.capture, "captures", "Capture authorized order lines"),
-    (OrderLedger.refund, "refund", "Refund captured order lines"),
-):
-    router.post(
-        f"/orders/{{order_id}}/{_path}", summary=_summary, name=_command.__name__
-    )(_payment_operation(_command))
-
-
-@router.post(
-    "/orders/{order_id}/cancel",
-    summary="Release outstanding authorization (all of it when items is empty)",
-)
-def cancel(
-    aid: str, order_id: str, body: CancelIn, ledger: LedgerDep, context: WriteContext
-) -> DinteroOrderOut:
-    payment = body.payment_details.payment_id if body.payment_details else None
-    if payment is None and body.items:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "payment_details", "payment_id"),
-                    "msg": "required when items are named",
-                    "type": "missing",
-                }
-            ]
-        )
-    if payment is None:
-        result = ledger.cancel(aid, order_id, context)
-    else:
-        result = ledger.release(
-            aid,
-            order_id,
-            payment,
-            t.allocations_in(body.items),
-            success=body.success,
-            reason="cancel",
-            context=context,
-        )
-    return _order_at(ledger, aid, result)
-
-
-@router.get("/orders/{order_id}", summary="Read the order in Dintero's shape")
-def read_order(
-    aid: str, order_id: str, ledger: LedgerDep, _: Reader
-) -> DinteroOrderOut:
-    return t.order_out(ledger.get_order(aid, order_id))
+) -> s.CompletedOut:
+    return completed_out(ledger, aid, ledger.complete_draft(aid, draft_id, context))

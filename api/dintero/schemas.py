@@ -1,11 +1,19 @@
-"""Dintero dialect bodies (seed 000): draft orders and per-line payment operations."""
+"""Dintero dialect bodies: drafts, items, payment operations, orders, events.
+
+Shapes follow Dintero's published Orders ("Shopping") API (docs.dintero.com
+``api-reference``, ``spec-orders.yaml``) and seed 000. Unknown fields are
+ignored: Dintero sends more than the ledger keeps (customer data is never
+stored).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,14 +25,18 @@ from pydantic import (
 from api.examples import (
     AUTHORIZE_CAPTURE_EXAMPLE,
     CREATE_DRAFT_EXAMPLE,
+    DRAFT_ITEM_EXAMPLE,
     UPDATE_DRAFT_EXAMPLE,
 )
 from api.native.schemas import BalanceOut
+from domain.values import MetadataValue
 
 
 class _Body(BaseModel):
-    # Dintero sends more fields than the ledger keeps; unknown ones are ignored.
     model_config = ConfigDict(extra="ignore")
+
+
+Metadata = dict[Annotated[str, Field(max_length=255)], MetadataValue]
 
 
 class TaxLineIn(_Body):
@@ -38,25 +50,46 @@ class RelatedItemIn(_Body):
 
 
 class DraftItemIn(_Body):
-    id: str = Field(min_length=1, max_length=100)
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [DRAFT_ITEM_EXAMPLE]}
+    )
+    id: str = Field(min_length=1, max_length=255)
     line_id: StrictInt = Field(gt=0)
-    quantity: Decimal = Field(gt=0)
+    quantity: Decimal | None = Field(default=None, gt=0, description="default 1")
     gross_amount: StrictInt
     tax_lines: list[TaxLineIn] = Field(default_factory=list, max_length=10)
-    description: str = Field(default="", max_length=1000)
-    description_alias: str | None = Field(default=None, max_length=1000)
-    reversed_reason: str | None = Field(default=None, max_length=1000)
+    description: str = Field(default="", max_length=4096)
+    description_alias: str | None = Field(default=None, max_length=4096)
+    reversed_reason: str | None = Field(default=None, max_length=4096)
     related_item: RelatedItemIn | None = None
 
 
 class DraftOptionsIn(_Body):
-    generate_order_id: Literal["ALPHANUMERIC_9"] | None = None
-    order_id: str | None = Field(default=None, min_length=1, max_length=100)
+    generate_order_id: str | None = Field(
+        default=None,
+        max_length=20,
+        description="ALPHANUMERIC_n, NUMERIC_n or ALPHA_n (4 ≤ n ≤ 32)",
+    )
+    order_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="an existing order the draft's items go onto",
+    )
+    replace: Literal["order"] | None = Field(
+        default=None, description='"order": the items replace the order\'s items'
+    )
 
 
 class DraftOrderBodyIn(_Body):
     currency: str = Field(min_length=3, max_length=3)
-    items: list[DraftItemIn] = Field(min_length=1, max_length=200)
+    items: list[DraftItemIn] = Field(default_factory=list, max_length=200)
+    order_id: str | None = Field(
+        default=None, min_length=1, max_length=255, description="a custom order id"
+    )
+    merchant_reference: str | None = Field(default=None, max_length=255)
+    merchant_reference_2: str | None = Field(default=None, max_length=255)
+    metadata: Metadata | None = Field(default=None, max_length=50)
 
 
 class DraftOrderIn(_Body):
@@ -74,10 +107,17 @@ class LineAmountIn(_Body):
 
 
 class PaymentDetailsIn(_Body):
-    payment_id: str = Field(min_length=1, max_length=100)
+    payment_id: str = Field(min_length=1, max_length=255)
 
 
-class PaymentOperationIn(_Body):
+class _OperationFacts(_Body):
+    processed_at: AwareDatetime | None = Field(
+        default=None, description="when the PSP processed it (business time)"
+    )
+    metadata: Metadata | None = Field(default=None, max_length=50)
+
+
+class PaymentOperationIn(_OperationFacts):
     model_config = ConfigDict(
         extra="ignore", json_schema_extra={"examples": [AUTHORIZE_CAPTURE_EXAMPLE]}
     )
@@ -86,7 +126,7 @@ class PaymentOperationIn(_Body):
     success: StrictBool = True
 
 
-class CancelIn(_Body):
+class CancelIn(_OperationFacts):
     """Release outstanding authorization: the given lines, or all when empty."""
 
     items: list[LineAmountIn] = Field(default_factory=list, max_length=200)
@@ -117,6 +157,7 @@ class DraftItemOut(BaseModel):
     line_id: int
     quantity: JsonNumber
     gross_amount: int
+    net_amount: int
     tax_lines: list[TaxLineOut]
     description: str
     description_alias: str | None = None
@@ -124,17 +165,36 @@ class DraftItemOut(BaseModel):
     related_item: RelatedItemOut | None = None
 
 
+class DraftOptionsOut(BaseModel):
+    generate_order_id: str | None = None
+    order_id: str | None = None
+    replace: Literal["order"] | None = None
+
+
 class DraftOrderBodyOut(BaseModel):
     currency: str
     items: list[DraftItemOut]
+    order_id: str | None = None
+    merchant_reference: str | None = None
+    merchant_reference_2: str | None = None
+    metadata: Metadata | None = None
+    gross_amount: int
+    net_amount: int
 
 
 class DraftOrderOut(BaseModel):
     id: str
-    options: DraftOptionsIn
+    options: DraftOptionsOut
     order: DraftOrderBodyOut
     order_id: str | None = Field(description="the order it completed into, if any")
-    created_at: str
+    status: Literal["open", "completed"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DraftOrderListOut(BaseModel):
+    draft_orders: list[DraftOrderOut]
+    next_page_token: str | None = None
 
 
 class OrderItemOut(DraftItemOut, BalanceOut):
@@ -146,12 +206,94 @@ class TransactionOut(BalanceOut):
     expires_at: str | None
 
 
+class PaymentDetailsOut(BaseModel):
+    payment_id: str
+
+
+class OperationOut(BaseModel):
+    """A created payment operation, as Dintero answers it (and lists it)."""
+
+    id: str = Field(description="stable: the same operation always has this id")
+    type: Literal["authorization", "capture", "refund", "cancellation"]
+    amount: int = Field(description="sum of the items' amounts, minor units")
+    items: list[LineAmountIn]
+    success: bool
+    payment_details: PaymentDetailsOut
+    created_at: datetime = Field(description="when the ledger recorded it")
+    created_by: str = Field(description="the API key id that sent it")
+    processed_at: datetime | None = None
+    metadata: Metadata | None = None
+    reason: str | None = None
+    order_id: str
+    version: int = Field(description="the order's version this operation left")
+    request_id: str
+    idempotency_key: str | None = None
+
+
+class OperationListOut(BaseModel):
+    operations: list[OperationOut]
+
+
+DinteroOrderStatus = Literal["open", "closed", "cancelled"]
+PaymentStatus = Literal[
+    "pending",
+    "authorized",
+    "partially_captured",
+    "captured",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+]
+
+
 class DinteroOrderOut(BaseModel):
     id: str
+    order_id: str = Field(description="the same value as id")
     account_id: str
+    merchant_reference: str | None = None
+    merchant_reference_2: str | None = None
+    metadata: Metadata | None = None
     currency: str
-    status: str
+    status: DinteroOrderStatus
+    payment_status: PaymentStatus
+    ledger_status: str = Field(description="the ledger's own status (SPEC §4)")
+    gross_amount: int
+    net_amount: int
+    amount: int = Field(description="gross_amount, as the seed's shape had it")
+    created_at: datetime
+    updated_at: datetime
     version: int
-    amount: int = Field(description="sum of the lines' gross amounts, minor units")
     items: list[OrderItemOut]
     transactions: list[TransactionOut]
+    authorizations: list[OperationOut]
+    captures: list[OperationOut]
+    refunds: list[OperationOut]
+    cancellations: list[OperationOut]
+
+
+class CompletedOut(BaseModel):
+    """``PUT …/complete``: Dintero answers the orders the draft made or changed."""
+
+    orders: list[DinteroOrderOut]
+
+
+class OrderListOut(BaseModel):
+    orders: list[DinteroOrderOut]
+    next_page_token: str | None = None
+
+
+class OrderEventOut(BaseModel):
+    id: str
+    event: str = Field(description="the ledger's event type, e.g. Captured")
+    version: int
+    created_at: datetime
+    created_by: str
+    request_id: str
+    idempotency_key: str | None
+    processed_at: datetime | None = None
+    data: dict[str, object]
+    hash: str | None
+
+
+class OrderEventsOut(BaseModel):
+    events: list[OrderEventOut]

@@ -1,15 +1,28 @@
-"""Dintero bodies ↔ the domain: items and line amounts in, orders and drafts out."""
+"""Dintero bodies ↔ the domain: items, drafts and facts in; orders, drafts out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from api.dintero import schemas as dintero
 from api.native.present import balance_fields, payment_fields
-from domain.draft import DraftOrder
+from domain.chain import payload
+from domain.context import OperationFacts
+from domain.draft import DraftOrder, DraftTarget
+from domain.operations import (
+    AUTHORIZATION,
+    CANCELLATION,
+    CAPTURE,
+    REFUND,
+    PaymentOperation,
+    payment_operations,
+)
 from domain.order import Order
-from domain.values import Allocation, Item, TaxLine
+from domain.values import Allocation, Item, OrderDetails, OrderStatus, TaxLine
+
+_ONE = Decimal(1)
 
 
 def item_in(item: dintero.DraftItemIn) -> Item:
@@ -17,13 +30,34 @@ def item_in(item: dintero.DraftItemIn) -> Item:
         line_id=item.line_id,
         item_id=item.id,
         description=item.description,
-        quantity=Decimal(item.quantity),
+        quantity=_ONE if item.quantity is None else Decimal(item.quantity),
         gross_amount=item.gross_amount,
         tax_lines=tuple(TaxLine(t.amount, t.percentage) for t in item.tax_lines),
         description_alias=item.description_alias,
         reverses=item.related_item.line_id if item.related_item else None,
         reversed_reason=item.reversed_reason,
     )
+
+
+def details_in(order: dintero.DraftOrderBodyIn) -> OrderDetails:
+    return OrderDetails(
+        merchant_reference=order.merchant_reference,
+        merchant_reference_2=order.merchant_reference_2,
+        metadata=order.metadata,
+    )
+
+
+def target_in(body: dintero.DraftOrderIn) -> DraftTarget:
+    return DraftTarget(
+        order_ref=body.options.order_id,
+        new_order_ref=body.order.order_id,
+        replace=body.options.replace == "order",
+        id_format=body.options.generate_order_id,
+    )
+
+
+def facts_in(body: dintero.PaymentOperationIn | dintero.CancelIn) -> OperationFacts:
+    return OperationFacts(processed_at=body.processed_at, metadata=body.metadata)
 
 
 def allocations_in(items: list[dintero.LineAmountIn]) -> list[Allocation]:
@@ -36,6 +70,7 @@ def _draft_item(item: Item) -> dict[str, Any]:
         "line_id": item.line_id,
         "quantity": item.quantity,
         "gross_amount": item.gross_amount,
+        "net_amount": item.net_amount,
         "tax_lines": [
             {"amount": t.amount, "percentage": t.percentage} for t in item.tax_lines
         ],
@@ -48,7 +83,78 @@ def _draft_item(item: Item) -> dict[str, Any]:
     }
 
 
-def order_out(order: Order) -> dintero.DinteroOrderOut:
+def _details(details: OrderDetails | None) -> dict[str, Any]:
+    details = details or OrderDetails()
+    return {
+        "merchant_reference": details.merchant_reference,
+        "merchant_reference_2": details.merchant_reference_2,
+        "metadata": details.metadata,
+    }
+
+
+# The ledger's status (SPEC §4) in Dintero's words: the order's, its payment's.
+_PAYMENT_STATUS = {
+    OrderStatus.OPEN: "pending",
+    OrderStatus.AUTHORIZED: "authorized",
+    OrderStatus.PART_CAPTURED: "partially_captured",
+    OrderStatus.CAPTURED: "captured",
+    OrderStatus.REFUNDED: "refunded",
+    OrderStatus.CANCELLED: "cancelled",
+}
+
+
+def payment_status(order: Order) -> str:
+    status = order.status
+    if status is OrderStatus.CAPTURED and order.totals().refunded:
+        return "partially_refunded"
+    return _PAYMENT_STATUS[status]
+
+
+def order_status(order: Order) -> str:
+    """``cancelled`` all released; ``closed`` nothing left to capture; else open."""
+    status = order.status
+    if status is OrderStatus.CANCELLED:
+        return "cancelled"
+    if status in (OrderStatus.CAPTURED, OrderStatus.REFUNDED):
+        return "closed"
+    return "open"
+
+
+def operation_out(order_ref: str, op: PaymentOperation) -> dintero.OperationOut:
+    return dintero.OperationOut(
+        id=op.id,
+        type=op.kind,
+        amount=op.amount,
+        items=[
+            dintero.LineAmountIn(line_id=a.line_id, amount=a.amount) for a in op.items
+        ],
+        success=op.success,
+        payment_details=dintero.PaymentDetailsOut(payment_id=op.payment_id),
+        created_at=op.recorded_at,
+        created_by=op.actor,
+        processed_at=op.processed_at,
+        metadata=op.metadata,
+        reason=op.reason,
+        order_id=order_ref,
+        version=op.version,
+        request_id=op.request_id,
+        idempotency_key=op.idempotency_key,
+    )
+
+
+def operations_out(
+    order_ref: str, events: Sequence[Order.Event], kind: str | None = None
+) -> list[dintero.OperationOut]:
+    return [operation_out(order_ref, op) for op in payment_operations(events, kind)]
+
+
+def order_out(order: Order, events: Sequence[Order.Event]) -> dintero.DinteroOrderOut:
+    """The order as Dintero shows it, with the ledger's balances per item."""
+    events = [e for e in events if e.originator_version <= order.version]
+    operations = {
+        kind: operations_out(order.order_ref, events, kind)
+        for kind in (AUTHORIZATION, CAPTURE, REFUND, CANCELLATION)
+    }
     items = [
         dintero.OrderItemOut(
             **_draft_item(line.item),
@@ -58,21 +164,36 @@ def order_out(order: Order) -> dintero.DinteroOrderOut:
     ]
     return dintero.DinteroOrderOut(
         id=order.order_ref,
+        order_id=order.order_ref,
         account_id=order.account,
+        **_details(order.details),
         currency=order.currency,
-        status=str(order.status),
-        version=order.version,
+        status=order_status(order),
+        payment_status=payment_status(order),
+        ledger_status=str(order.status),
+        gross_amount=order.gross_total,
+        net_amount=sum(line.item.net_amount for line in order.lines),
         amount=order.gross_total,
+        created_at=order.created_on,
+        updated_at=order.modified_on,
+        version=order.version,
         items=items,
         transactions=[dintero.TransactionOut(**p) for p in payment_fields(order)],
+        authorizations=operations[AUTHORIZATION],
+        captures=operations[CAPTURE],
+        refunds=operations[REFUND],
+        cancellations=operations[CANCELLATION],
     )
 
 
 def draft_out(draft: DraftOrder) -> dintero.DraftOrderOut:
-    options = (
-        dintero.DraftOptionsIn(order_id=draft.order_ref)
-        if draft.order_ref
-        else dintero.DraftOptionsIn(generate_order_id="ALPHANUMERIC_9")
+    target = draft.target
+    options = dintero.DraftOptionsOut(
+        generate_order_id=None
+        if target.order_ref or target.new_order_ref
+        else target.id_format or "ALPHANUMERIC_9",
+        order_id=target.order_ref,
+        replace="order" if target.replace else None,
     )
     return dintero.DraftOrderOut(
         id=draft.draft_ref,
@@ -80,7 +201,33 @@ def draft_out(draft: DraftOrder) -> dintero.DraftOrderOut:
         order=dintero.DraftOrderBodyOut(
             currency=draft.currency,
             items=[dintero.DraftItemOut(**_draft_item(item)) for item in draft.items],
+            order_id=target.new_order_ref,
+            **_details(draft.details),
+            gross_amount=sum(item.gross_amount for item in draft.items),
+            net_amount=sum(item.net_amount for item in draft.items),
         ),
         order_id=draft.completed_order_ref,
-        created_at=draft.created_on.isoformat(),
+        status="completed" if draft.completed_order_ref else "open",
+        created_at=draft.created_on,
+        updated_at=draft.modified_on,
+    )
+
+
+def events_out(events: Sequence[Order.Event]) -> dintero.OrderEventsOut:
+    return dintero.OrderEventsOut(
+        events=[
+            dintero.OrderEventOut(
+                id=f"{event.originator_id}:{event.originator_version}",
+                event=type(event).__name__,
+                version=event.originator_version,
+                created_at=event.timestamp,
+                created_by=event.actor,
+                request_id=event.request_id,
+                idempotency_key=event.idempotency_key,
+                processed_at=getattr(event, "processed_at", None),
+                data=payload(event),
+                hash=event.__dict__.get("hash"),
+            )
+            for event in events
+        ]
     )

@@ -39,7 +39,15 @@ def create_order(
         "order": {"currency": currency, "items": items},
     }
     draft = ok(client.post(f"{SHOP}/draft_orders", json=body), 201)
-    return str(ok(client.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))["id"])
+    return str(completed(client, draft["id"])["id"])
+
+
+def completed(client: httpx.Client, draft_id: str) -> dict[str, Any]:
+    """``PUT …/complete`` answers ``{"orders": [order]}``, as Dintero does."""
+    answer = ok(client.put(f"{SHOP}/draft_orders/{draft_id}/complete"))
+    [order] = answer["orders"]
+    assert order["id"] == order["order_id"]
+    return dict(order)
 
 
 def update_order(
@@ -50,7 +58,7 @@ def update_order(
         "order": {"currency": "NOK", "items": items},
     }
     draft = ok(client.post(f"{SHOP}/draft_orders", json=body), 201)
-    return ok(client.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))
+    return completed(client, draft["id"])
 
 
 def operation(

@@ -6,7 +6,7 @@ import pytest
 
 from domain.application import OrderLedger
 from domain.context import RequestContext
-from domain.draft import DraftOrder, alphanumeric_id
+from domain.draft import DraftOrder, DraftTarget, alphanumeric_id
 from domain.errors import (
     DraftCompletedError,
     DraftNotFoundError,
@@ -45,7 +45,7 @@ class TestDraft:
             "acct",
             "NOK",
             [item(2, -39800, reverses=1), item(3, 39800)],
-            order_ref=first.ref,
+            target=DraftTarget(first.ref),
         )
         done = ledger.complete_draft("acct", update.ref)
         assert done.ref == first.ref
@@ -81,7 +81,7 @@ class TestDraft:
             "acct", ledger.create_draft("acct", "NOK", [item(1, 100)]).ref
         )
         bad = ledger.create_draft(
-            "acct", "NOK", [item(2, -101, reverses=1)], order_ref=order.ref
+            "acct", "NOK", [item(2, -101, reverses=1)], target=DraftTarget(order.ref)
         )
         with pytest.raises(Exception, match="reversals of line 1") as info:
             ledger.complete_draft("acct", bad.ref)
@@ -90,7 +90,9 @@ class TestDraft:
         assert ledger.get_draft("acct", bad.ref).completed_order_ref is None
 
     def test_completion_onto_a_missing_order_is_not_found(self, ledger):
-        draft = ledger.create_draft("acct", "NOK", [item(1, 1)], order_ref="NOPE")
+        draft = ledger.create_draft(
+            "acct", "NOK", [item(1, 1)], target=DraftTarget("NOPE")
+        )
         with pytest.raises(OrderNotFoundError):
             ledger.complete_draft("acct", draft.ref)
 
@@ -107,7 +109,7 @@ class TestDraft:
             "acct", ledger.create_draft("acct", "NOK", [item(1, 100)]).ref
         )
         draft = ledger.create_draft(
-            "acct", "NOK", [item(2, -1, reverses=7)], order_ref=order.ref
+            "acct", "NOK", [item(2, -1, reverses=7)], target=DraftTarget(order.ref)
         )
         with pytest.raises(InvalidReversalError):
             ledger.complete_draft("acct", draft.ref)

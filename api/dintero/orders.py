@@ -1,0 +1,216 @@
+"""The Dintero dialect's orders: payment operations, reads, lists and events.
+
+Each operation (``authorizations``, ``captures``, ``refunds`` — the seed's
+``refund`` too — and ``cancel``) answers the operation it created, with a
+stable ``id``; ``GET …/orders/{order_id}/{kind}[/{id}]`` lists and reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import Example
+
+from api.auth import LedgerDep, Reader, WriteContext
+from api.dintero import schemas as s
+from api.dintero import translate as t
+from api.dintero.errors import DINTERO_ERROR_RESPONSES, DinteroRoute
+from api.examples import AUTHORIZE_CAPTURE_EXAMPLE
+from domain.application import OrderLedger
+from domain.idempotency import CommandResult
+from domain.operations import (
+    AUTHORIZATION,
+    CANCELLATION,
+    CAPTURE,
+    REFUND,
+    as_operation,
+)
+from domain.values import OrderStatus
+from projections import queries
+from projections.setup import Projections
+
+router = APIRouter(
+    prefix="/v1/accounts/{aid}/shopping/orders",
+    tags=["Dintero"],
+    responses=DINTERO_ERROR_RESPONSES,
+    route_class=DinteroRoute,
+)
+_EXAMPLES = {"seed": Example(summary="Seed 000", value=AUTHORIZE_CAPTURE_EXAMPLE)}
+# The path of each kind's list, and the operation kind it lists.
+KINDS: Final = {
+    "authorizations": AUTHORIZATION,
+    "captures": CAPTURE,
+    "refunds": REFUND,
+    "cancellations": CANCELLATION,
+}
+
+
+def created_operation(
+    ledger: OrderLedger, aid: str, result: CommandResult
+) -> s.OperationOut:
+    """The operation the command recorded (the same on a replay)."""
+    operation = as_operation(ledger.event_at(aid, result.ref, result.version))
+    assert operation is not None  # noqa: S101 - a money command's last event is one
+    return t.operation_out(result.ref, operation)
+
+
+MoneyCommand = Callable[..., CommandResult]
+
+
+def _payment_operation(command: MoneyCommand) -> Callable[..., s.OperationOut]:
+    """The endpoint of one per-line payment operation (seed 000's body)."""
+
+    def operation(
+        aid: str,
+        order_id: str,
+        ledger: LedgerDep,
+        context: WriteContext,
+        body: Annotated[s.PaymentOperationIn, Body(openapi_examples=_EXAMPLES)],
+    ) -> s.OperationOut:
+        result = command(
+            ledger,
+            aid,
+            order_id,
+            body.payment_details.payment_id,
+            t.allocations_in(body.items),
+            success=body.success,
+            context=context,
+            facts=t.facts_in(body),
+        )
+        return created_operation(ledger, aid, result)
+
+    return operation
+
+
+for _command, _paths, _summary in (
+    (OrderLedger.authorize, ("authorizations",), "Authorize order lines"),
+    (OrderLedger.capture, ("captures",), "Capture authorized order lines"),
+    (OrderLedger.refund, ("refunds", "refund"), "Refund captured order lines"),
+):
+    for _path in _paths:
+        router.post(
+            f"/{{order_id}}/{_path}",
+            summary=_summary if _path.endswith("s") else f"{_summary} (seed 000)",
+            name=f"{_command.__name__}_{_path}",
+        )(_payment_operation(_command))
+
+
+@router.post(
+    "/{order_id}/cancel",
+    summary="Release outstanding authorization (all of it when items is empty)",
+)
+def cancel(
+    aid: str, order_id: str, body: s.CancelIn, ledger: LedgerDep, context: WriteContext
+) -> s.OperationOut:
+    payment = body.payment_details.payment_id if body.payment_details else None
+    if payment is None and body.items:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "payment_details", "payment_id"),
+                    "msg": "required when items are named",
+                    "type": "missing",
+                }
+            ]
+        )
+    facts = t.facts_in(body)
+    if payment is None:
+        result = ledger.cancel(aid, order_id, context, facts)
+    else:
+        result = ledger.release(
+            aid,
+            order_id,
+            payment,
+            t.allocations_in(body.items),
+            success=body.success,
+            reason="cancel",
+            context=context,
+            facts=facts,
+        )
+    return created_operation(ledger, aid, result)
+
+
+def _order(ledger: OrderLedger, aid: str, order_id: str) -> s.DinteroOrderOut:
+    return t.order_out(
+        ledger.get_order(aid, order_id), ledger.order_events(aid, order_id)
+    )
+
+
+@router.get("/{order_id}", summary="Read the order in Dintero's shape")
+def read_order(
+    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+) -> s.DinteroOrderOut:
+    return _order(ledger, aid, order_id)
+
+
+@router.get("/{order_id}/events", summary="The order's events, oldest first")
+def read_events(
+    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+) -> s.OrderEventsOut:
+    return t.events_out(ledger.order_events(aid, order_id))
+
+
+def _operations(kind: str) -> Callable[..., s.OperationListOut]:
+    def listed(
+        aid: str, order_id: str, ledger: LedgerDep, _: Reader
+    ) -> s.OperationListOut:
+        events = ledger.order_events(aid, order_id)
+        return s.OperationListOut(operations=t.operations_out(order_id, events, kind))
+
+    return listed
+
+
+def _operation(kind: str) -> Callable[..., s.OperationOut]:
+    def one(
+        aid: str, order_id: str, operation_id: str, ledger: LedgerDep, _: Reader
+    ) -> s.OperationOut:
+        events = ledger.order_events(aid, order_id)
+        for operation in t.operations_out(order_id, events, kind):
+            if operation.id == operation_id:
+                return operation
+        raise HTTPException(404, f"order {order_id} has no such {kind}")
+
+    return one
+
+
+for _path, _kind in KINDS.items():
+    router.get(f"/{{order_id}}/{_path}", summary=f"The order's {_path}")(
+        _operations(_kind)
+    )
+    router.get(
+        f"/{{order_id}}/{_path}/{{operation_id}}", summary=f"One of the order's {_path}"
+    )(_operation(_kind))
+
+
+@router.get("", summary="The account's orders, oldest first, in Dintero's shape")
+def list_orders(
+    aid: str,
+    request: Request,
+    ledger: LedgerDep,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    starting_after: Annotated[
+        str | None, Query(description="the next_page_token of the page before")
+    ] = None,
+    status: Annotated[
+        OrderStatus | None, Query(description="the ledger's status")
+    ] = None,
+    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+) -> s.OrderListOut:
+    projections: Projections = request.app.state.projections
+    projections.wait_for_head(request.app.state.settings.projection_wait)
+    filters = queries.OrderFilters(
+        status=str(status) if status else None, currency=currency
+    )
+    try:
+        with projections.reading() as curs:
+            rows, token = queries.list_orders(
+                curs, projections.schema, aid, filters, limit, starting_after
+            )
+    except ValueError as error:
+        raise HTTPException(400, "starting_after is not a next_page_token") from error
+    orders = [_order(ledger, aid, str(row["order_id"])) for row in rows]
+    return s.OrderListOut(orders=orders, next_page_token=token)
