@@ -95,8 +95,12 @@ class DraftTarget:
 
 
 def check_draft_items(items: Sequence[Item]) -> None:
-    """Items checked on their own: against the order on completion."""
-    check_item_count(len(items))
+    """Items checked on their own: against the order on completion.
+
+    A draft may hold none yet (Dintero's drafts start empty).
+    """
+    if items:
+        check_item_count(len(items))
     seen: set[int] = set()
     for item in items:
         check_item_fields(item)

@@ -132,7 +132,7 @@ def test_any_dintero_order_accepted_is_projectable(
         done = writer.put(f"{SHOP}/draft_orders/{draft.json()['id']}/complete")
         assert done.status_code < 500, done.text
         if done.status_code == 200:
-            order_id = done.json()["id"]
+            order_id = done.json()["orders"][0]["id"]
             line_id = items[0]["line_id"]
             amount = amount if amount % 3 else items[0]["gross_amount"]
             operation = {

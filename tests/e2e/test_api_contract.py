@@ -46,7 +46,7 @@ class TestIdempotency:
             writer, order_id, "captures", {1: 1001}, **{"Idempotency-Key": "cap-1"}
         )
         assert response.status_code == 409
-        assert response.json()["code"] == "idempotency_key_reused"
+        assert response.json()["error"]["code"] == "idempotency_key_reused"
         assert history(writer, order_id) == before
 
     def test_draft_creation_and_completion_retries_give_the_same_order(self, writer):
@@ -69,7 +69,7 @@ class TestIdempotency:
         assert ok(writer.put(complete, headers={"Idempotency-Key": "c"})) == order
         second = writer.put(complete)
         assert second.status_code == 409
-        assert second.json()["code"] == "draft_completed"
+        assert second.json()["error"]["code"] == "draft_completed"
 
     def test_the_key_is_in_the_audit_trail(self, writer):
         order_id = paid(writer)
@@ -146,7 +146,7 @@ class TestKeys:
         assert finance.get(f"{NATIVE}/orders/{order_id}/events").status_code == 200
         response = operation(finance, order_id, "captures", {1: 1})
         assert response.status_code == 403
-        assert response.json()["code"] == "forbidden"
+        assert response.json()["error"]["code"] == "forbidden"
 
     def test_admin_writes(self, api, writer):
         order_id = paid(writer)
@@ -172,7 +172,7 @@ class TestBadInput:
             headers={"Content-Type": "application/json"},
         )
         assert response.status_code == 413
-        assert response.json()["code"] == "payload_too_large"
+        assert response.json()["error"]["code"] == "payload_too_large"
         assert history(writer, order_id) == before
 
     def test_a_riverty_body_over_1_mib_is_a_riverty_413(self, writer):
@@ -197,7 +197,7 @@ class TestBadInput:
         response = writer.post(f"{SHOP}/orders/{order_id}/captures", content=chunks())
         assert response.status_code == 413
 
-    def test_malformed_json_is_422_and_writes_nothing(self, writer):
+    def test_malformed_json_is_400_and_writes_nothing(self, writer):
         order_id = paid(writer)
         before = history(writer, order_id)
         response = writer.post(
@@ -205,8 +205,8 @@ class TestBadInput:
             content=b'{"items": [',
             headers={"Content-Type": "application/json"},
         )
-        assert response.status_code == 422
-        assert response.json()["code"] == "validation_error"
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "validation_error"
         assert history(writer, order_id) == before
 
     def test_a_missing_field_is_named(self, writer):
@@ -215,13 +215,14 @@ class TestBadInput:
             f"{SHOP}/orders/{order_id}/captures",
             json={"items": [{"line_id": 1, "amount": 1}]},
         )
-        assert response.status_code == 422
-        assert [e["field"] for e in response.json()["errors"]] == ["payment_details"]
+        assert response.status_code == 400
+        errors = response.json()["error"]["errors"]
+        assert [e["field"] for e in errors] == ["payment_details"]
 
     def test_an_unknown_order_is_404(self, writer):
         response = operation(writer, "NOSUCHORD", "captures", {1: 1})
         assert response.status_code == 404
-        assert response.json()["code"] == "order_not_found"
+        assert response.json()["error"]["code"] == "order_not_found"
 
     def test_a_bad_idempotency_key_is_400(self, writer):
         order_id = paid(writer)

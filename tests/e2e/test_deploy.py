@@ -115,7 +115,7 @@ def test_api_and_projector_as_two_processes(env, database_url, schema, tmp_path)
             f"{base}/v1/accounts/acme/shopping/draft_orders/{draft.json()['id']}/complete",
             headers=headers,
         )
-        order_id = order.json()["id"]
+        order_id = order.json()["orders"][0]["id"]
         pay = {
             "items": [{"line_id": 1, "amount": 500}],
             "payment_details": {"payment_id": "P"},

@@ -1,8 +1,9 @@
 """Schemathesis over every operation of both dialects, from the app's OpenAPI.
 
 A bounded number of generated requests per operation (derandomized in CI):
-no 5xx; every 4xx is a well-formed problem (or, under /api/v3, a Riverty
-error array); and no 4xx writes an event.
+no 5xx; every 4xx is a well-formed problem (under /api/v3 a Riverty error
+array, under Dintero's routes a Dintero error object); and no 4xx writes an
+event.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
+from api.dintero.errors import is_dintero_path
 from api.settings import Settings
 from tests.e2e.conftest import ACCOUNT
 
@@ -24,6 +26,10 @@ def assert_well_formed_error(path: str, response: object) -> None:
         assert isinstance(body, list), body
         assert body
         assert all({"type", "code", "message"} <= set(entry) for entry in body), body
+    elif is_dintero_path(path):
+        content_type = response.headers["content-type"][0]  # type: ignore[attr-defined]
+        assert content_type.startswith("application/json"), content_type
+        assert {"code", "message", "request_id"} <= set(body["error"]), body
     else:
         content_type = response.headers["content-type"][0]  # type: ignore[attr-defined]
         assert content_type.startswith("application/problem+json"), content_type

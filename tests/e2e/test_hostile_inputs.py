@@ -64,7 +64,7 @@ def test_dintero_goods_alone_cannot_be_captured_past_a_discount(writer):
     ok(operation(writer, order_id, "authorizations", {1: 10000, 2: -2000}))
     response = operation(writer, order_id, "captures", {1: 10000})
     assert response.status_code == 409, response.text
-    assert response.json()["code"] == "over_capture"
+    assert response.json()["error"]["code"] == "over_capture"
     ok(operation(writer, order_id, "captures", {1: 10000, 2: -2000}))
     totals = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["totals"]
     assert totals["captured"] == 8000

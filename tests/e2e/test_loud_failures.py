@@ -100,7 +100,8 @@ def test_a_writer_with_a_bad_body_still_gets_the_validation_error(writer):
         content=BAD_JSON,
         headers={"Content-Type": "application/json"},
     )
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_error"
 
 
 def test_a_finance_read_that_cannot_catch_up_is_503_not_a_stale_200(

@@ -61,8 +61,17 @@ def test_a_replace_an_item(writer):
     order_id = replace_an_item(writer)
     ok(operation(writer, order_id, "authorizations", {3: 39800}))
     assert balances(writer, order_id)[3] == (39800, 0, 0, 0, 39800, 0)
-    order = ok(operation(writer, order_id, "captures", {3: 39800}))
-    assert order["status"] == "captured"
+    capture = ok(operation(writer, order_id, "captures", {3: 39800}))
+    assert (capture["type"], capture["amount"], capture["success"]) == (
+        "capture",
+        39800,
+        True,
+    )
+    assert capture["items"] == [{"line_id": 3, "amount": 39800}]
+    order = ok(writer.get(f"{SHOP}/orders/{order_id}"))
+    assert (order["status"], order["payment_status"]) == ("closed", "captured")
+    assert order["captures"][-1] == capture
+    assert [c["amount"] for c in order["captures"]] == [39800, -39800, 39800]
     assert balances(writer, order_id) == {
         1: (39800, 39800, 0, 0, 0, 0),
         2: (-39800, -39800, 0, 0, 0, 0),
@@ -87,8 +96,14 @@ def test_b_refund_remaining(writer):
     ok(operation(writer, order_id, "captures", {3: 39800, 4: 1000}))
     assert balances(writer, order_id)[3] == (39800, 39800, 0, 0, 0, 39800)
     assert balances(writer, order_id)[4] == (1000, 1000, 0, 0, 0, 1000)
-    order = ok(operation(writer, order_id, "refund", {4: 1000}))
-    assert order["status"] == "captured"
+    refund = ok(operation(writer, order_id, "refund", {4: 1000}))
+    assert (refund["type"], refund["amount"]) == ("refund", 1000)
+    order = ok(writer.get(f"{SHOP}/orders/{order_id}"))
+    assert (order["status"], order["payment_status"]) == (
+        "closed",
+        "partially_refunded",
+    )
+    assert order["refunds"] == [refund]
     assert balances(writer, order_id) == {
         1: (39800, 39800, 0, 0, 0, 0),
         2: (-39800, -39800, 0, 0, 0, 0),
