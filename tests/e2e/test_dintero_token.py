@@ -32,7 +32,7 @@ def get_token(api: Api, key: str, **body: str) -> httpx.Response:
 
 def test_client_credentials_give_a_bearer_token_that_writes(api: Api):
     answer = ok(get_token(api, api.writer))
-    assert answer["token_type"] == "Bearer"
+    assert answer["token_type"] == "Bearer"  # noqa: S105 - a scheme, not a secret
     assert answer["expires_in"] == 4 * 60 * 60
     claims = jwt.decode(answer["access_token"], options={"verify_signature": False})
     assert claims["account"] == ACCOUNT
@@ -56,7 +56,7 @@ def test_a_finance_token_reads_but_cannot_write(api: Api):
     [
         lambda cid, secret: (cid, secret + "x"),
         lambda cid, secret: (cid + "0", secret),
-        lambda cid, secret: ("", ""),
+        lambda _cid, _secret: ("", ""),
     ],
 )
 def test_wrong_client_credentials_are_401_in_dinteros_format(api: Api, mangle):
