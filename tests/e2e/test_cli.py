@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 from psycopg import sql
 
@@ -76,3 +78,22 @@ def test_audit_verify_from_the_shell(env, pg_ledger, database_url, schema):
     assert bad.stdout.startswith("A1\tversion 3\t")
     single = ledger(env, "audit", "verify", "--account", "acme", "--order", "A1")
     assert single.returncode == 1
+
+
+def test_keys_create_json_is_a_key_and_client_credentials(env, database_url, schema):
+    created = ledger(
+        env, "keys", "create", "--account", "acme", "--role", "writer", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    credential = json.loads(created.stdout)
+    assert set(credential) == {"key", "client_id", "client_secret"}
+    assert credential["key"] == (
+        f"{credential['client_id']}_{credential['client_secret']}"
+    )
+    store = KeyStore(database_url, schema)
+    try:
+        principal = store.authenticate(credential["key"])
+        assert principal is not None
+        assert principal.account == "acme"
+    finally:
+        store.close()
