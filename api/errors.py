@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar, Final, Protocol
 
 import psycopg
@@ -70,6 +71,11 @@ class ErrorRenderer(Protocol):
     ) -> Response: ...
 
     def internal(self, request: Request) -> Response: ...
+
+
+def http_code(status: int) -> str:
+    """A status as a stable code: 405 → ``method_not_allowed``."""
+    return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
 def field_path(location: Sequence[int | str]) -> str:

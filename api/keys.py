@@ -151,17 +151,22 @@ class KeyStore:
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "lk":  # noqa: PLR2004 - lk_<id>_<secret>
             return None
+        row = self._live(parts[1])
+        if row is None or not hmac.compare_digest(row[0], hash_key(key)):
+            return None
+        return Principal(parts[1], row[1], Role(row[2]))
+
+    def _live(self, key_id: str) -> tuple[str, str, str] | None:
+        """(hash, account, role) of the live key ``key_id``, if there is one."""
         with self.pool.connection() as conn:
             row = conn.execute(
                 sql.SQL(
                     "SELECT key_hash, account, role FROM {} "
                     "WHERE key_id = %s AND revoked_at IS NULL"
                 ).format(self.table),
-                (parts[1],),
+                (key_id,),
             ).fetchone()
-        if row is None or not hmac.compare_digest(row[0], hash_key(key)):
-            return None
-        return Principal(parts[1], row[1], Role(row[2]))
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
 
     def issue_token(self, principal: Principal, audience: str) -> str:
         claims = TokenClaims(principal.key_id, principal.account, str(principal.role))
@@ -172,17 +177,10 @@ class KeyStore:
         claims = self.tokens.verify(token)
         if claims is None:
             return None
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                sql.SQL(
-                    "SELECT account, role FROM {} "
-                    "WHERE key_id = %s AND revoked_at IS NULL"
-                ).format(self.table),
-                (claims.key_id,),
-            ).fetchone()
-        if row is None or row[0] != claims.account:
+        row = self._live(claims.key_id)
+        if row is None or row[1] != claims.account:
             return None
-        return Principal(claims.key_id, row[0], Role(row[1]))
+        return Principal(claims.key_id, row[1], Role(row[2]))
 
     def revoke(self, key_or_id: str) -> bool:
         """Revoke by key id or by the key itself; False if no live key matched."""

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from api.context import current_request_id
-from api.errors import DialectRoute, FieldError
+from api.errors import DialectRoute, FieldError, http_code
 from api.native.problems import PROBLEM_TYPES
 from domain.errors import LedgerError
 
@@ -101,8 +101,7 @@ class DinteroErrors:
         headers: Mapping[str, str] | None,
     ) -> Response:
         phrase = HTTPStatus(status).phrase
-        code = phrase.lower().replace(" ", "_").replace("-", "_")
-        return dintero_error(status, code, detail or phrase, headers)
+        return dintero_error(status, http_code(status), detail or phrase, headers)
 
     def unavailable(
         self, request: Request, code: str, title: str, detail: str

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.context import current_request_id
-from api.errors import DialectRoute, FieldError, render_error
+from api.errors import DialectRoute, FieldError, http_code, render_error
 from domain import errors as e
 from domain import money_errors as m
 
@@ -156,8 +156,9 @@ class NativeProblems:
         headers: Mapping[str, str] | None,
     ) -> Response:
         phrase = HTTPStatus(status).phrase
-        code = phrase.lower().replace(" ", "_").replace("-", "_")
-        return problem(request, status, code, phrase, detail, headers=headers)
+        return problem(
+            request, status, http_code(status), phrase, detail, headers=headers
+        )
 
     def unavailable(
         self, request: Request, code: str, title: str, detail: str
