@@ -106,7 +106,7 @@ def test_captures_across_an_outage_are_recorded_exactly_once(
                 # "retry", and the key makes the retry safe.
                 retryable = response.status_code == 503 or (
                     response.status_code == 409
-                    and response.json()["code"] == "concurrent_modification"
+                    and response.json()["error"]["code"] == "concurrent_modification"
                 )
                 assert retryable, response.text
 
