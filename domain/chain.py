@@ -48,6 +48,7 @@ LATER_FIELDS: Final = {
     "new_order_ref": None,
     "replace": False,
     "id_format": None,
+    "requested": None,
 }
 
 

@@ -85,6 +85,25 @@ class NothingOutstandingError(LedgerError):
         super().__init__("the order has no outstanding authorization to release")
 
 
+class NothingRefundableError(LedgerError):
+    code = "nothing_refundable"
+
+    def __init__(self) -> None:
+        super().__init__("the order has nothing captured left to refund")
+
+
+class CapturedLineChangedError(LedgerError):
+    code = "captured_line_changed"
+
+    def __init__(self, line_id: int, item_id: str) -> None:
+        super().__init__(
+            f"line {line_id} ({item_id}) has captured money: it can be listed "
+            "again only unchanged",
+            line_id=line_id,
+            item_id=item_id,
+        )
+
+
 class DuplicateReferenceError(LedgerError):
     code = "duplicate_reference"
 

@@ -28,6 +28,7 @@ from domain.values import (
     Line,
     Metadata,
     OrderDetails,
+    RequestedLine,
     RiskDecision,
     RiskOutcome,
 )
@@ -36,8 +37,12 @@ ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:order-ledger:order")
 
 
 def order_uuid(account: str, order_ref: str) -> UUID:
-    """Deterministic aggregate id, so a lookup by order id needs no index."""
-    return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref}")
+    """Deterministic aggregate id, so a lookup by order id needs no index.
+
+    Order ids are not case-sensitive (Riverty's order numbers are not, and
+    the dialects share one namespace): ``A-1`` and ``a-1`` are one order.
+    """
+    return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref.casefold()}")
 
 
 def _no_facts(state: dict[str, object]) -> None:
@@ -108,17 +113,24 @@ class Order(MoneyCommands, AuditedAggregate):
         upcast_v2_v3 = staticmethod(_no_facts)
 
     class Refunded(MoneyEvent):
-        class_version = 3
+        """``requested``: refund lines as sent that named no order line (v4)."""
+
+        class_version = 4
         payment_id: str
         items: tuple[Allocation, ...]
         reference: str | None
         capture_reference: str | None
+        requested: tuple[RequestedLine, ...] | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["capture_reference"] = None
 
         upcast_v2_v3 = staticmethod(_no_facts)
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, object]) -> None:
+            state["requested"] = None
 
     class AuthorizationReleased(MoneyEvent):
         class_version = 2
@@ -263,6 +275,7 @@ class Order(MoneyCommands, AuditedAggregate):
         items: tuple[Allocation, ...],
         reference: str | None,
         capture_reference: str | None,
+        requested: tuple[RequestedLine, ...] | None = None,
     ) -> None:
         self._move(payment_id, items, "refunded")
         if capture_reference is not None:
@@ -342,8 +355,19 @@ class Order(MoneyCommands, AuditedAggregate):
         self.retired_line_ids += [
             line.line_id for line in self.lines if line.line_id not in kept
         ]
-        self.lines = [Line(item) for item in items]
+        # A line with captured money stays with its balances; only its
+        # outstanding authorization is spread again with the new lines'.
+        captured = {
+            line.line_id: line
+            for line in self.lines
+            if line.line_id in kept and line.has_captured
+        }
+        self.lines = [captured.get(item.line_id) or Line(item) for item in items]
         if payment_id is not None:
+            for line in captured.values():
+                if payment_id in line.payments:
+                    balance = line.payments[payment_id]
+                    balance.authorized -= balance.outstanding_authorized
             self._move(payment_id, authorization, "authorized")
 
     @event(UpdateRejected)

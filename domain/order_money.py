@@ -7,8 +7,9 @@ then calls the aggregate's ``@event`` method that records it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from uuid import UUID, uuid5
 
 from domain.bounds import check_amount, check_id, check_optional_id, check_text
 from domain.errors import CurrencyMismatchError
@@ -16,6 +17,7 @@ from domain.money_errors import (
     AuthorizationExpiredError,
     DuplicateReferenceError,
     NothingOutstandingError,
+    NothingRefundableError,
     ReversalRefundError,
     UnknownCaptureError,
     UnknownPaymentError,
@@ -27,20 +29,26 @@ from domain.rules import (
     check_within,
     resolve_allocations,
 )
-from domain.values import Allocation, CaptureRecord
+from domain.values import Allocation, CaptureRecord, RequestedLine
 
 Allocations = tuple[Allocation, ...]
+# Riverty's capture and refund numbers are nine digits; a generated number
+# looks the same and stays within every documented length (≤ 19).
+_NUMBER_BASE = 100_000_000
+_NUMBER_SPAN = 900_000_000
 
 
 class MoneyCommands(OrderBalances):
     # State and event methods the aggregate defines (domain/order.py).
+    id: UUID
+    version: int
     order_ref: str
     currency: str
     expiry: dict[str, datetime]
     captures: dict[str, CaptureRecord]
     _authorized: Callable[[str, Allocations, datetime], None]
     _captured: Callable[[str, Allocations, str | None, str | None], None]
-    _refunded: Callable[[str, Allocations, str | None, str | None], None]
+    _refunded: Callable[..., None]
     _released: Callable[[str, Allocations, str], None]
     _authorization_extended: Callable[[str, datetime], None]
     _payment_operation_failed: Callable[[str, str, Allocations, str | None], None]
@@ -72,11 +80,13 @@ class MoneyCommands(OrderBalances):
         reference: str | None = None,
         currency: str | None = None,
         invoice_number: str | None = None,
+        *,
+        numbered: bool = False,
     ) -> str | None:
         """Capture outstanding authorization; no items: all of the payment's.
 
-        With an invoice number the capture gets a reference (``<order>-C<n>``)
-        that refunds can name. Returns the reference.
+        A ``numbered`` capture, or one with an invoice number, gets a reference
+        refunds can name: ``reference`` if given, else a new number. Returns it.
         """
         self.check_order_currency(currency)
         check_id(payment_id, "payment_id")
@@ -89,7 +99,8 @@ class MoneyCommands(OrderBalances):
         if invoice_number is not None:
             if any(c.invoice_number == invoice_number for c in self.captures.values()):
                 raise DuplicateReferenceError("invoice_number", invoice_number)
-            reference = reference or f"{self.order_ref}-C{len(self.captures) + 1}"
+        if reference is None and (numbered or invoice_number is not None):
+            reference = self.new_number("capture", self.captures)
         if reference is not None and reference in self.captures:
             raise DuplicateReferenceError("reference", reference)
         for line, amount in resolve_allocations(items, self.lines_by_id):
@@ -106,22 +117,31 @@ class MoneyCommands(OrderBalances):
         self._captured(payment_id, tuple(items), reference, invoice_number)
         return reference
 
-    def refund(
+    def refund(  # noqa: PLR0913 - the request's fields
         self,
         payment_id: str,
         items: Sequence[Allocation],
         reference: str | None = None,
         currency: str | None = None,
         capture_reference: str | None = None,
+        *,
+        numbered: bool = False,
+        taken: Collection[str] = (),
+        requested: Sequence[RequestedLine] = (),
     ) -> str | None:
         """Refund captured money; with ``capture_reference``, only that capture's.
 
-        Naming a capture, no items means all it still has, and the refund gets
-        a reference ``<capture>-R<n>``. Returns the reference.
+        Naming a capture, no items means all it still has. A ``numbered``
+        refund (Riverty's) gets ``reference`` or a new number, none of
+        ``taken``; naming no capture, no items means everything refundable,
+        and the refund is recorded per capture it comes from, each with a
+        number of its own. Returns the (first) reference.
         """
         self.check_order_currency(currency)
         check_optional_id(reference, "reference")
         check_optional_id(capture_reference, "capture_reference")
+        if numbered and reference is not None and reference in taken:
+            raise DuplicateReferenceError("refund_number", reference)
         capture = None
         if capture_reference is not None:
             capture = self.captures.get(capture_reference)
@@ -129,7 +149,45 @@ class MoneyCommands(OrderBalances):
                 raise UnknownCaptureError(capture_reference)
             payment_id = capture.payment_id
             items = items or capture.refundable_items()
-            reference = reference or f"{capture_reference}-R{capture.refunds + 1}"
+            if not numbered:
+                reference = reference or f"{capture_reference}-R{capture.refunds + 1}"
+        elif numbered:
+            items = items or self._all_refundable(payment_id)
+        self._check_refund(payment_id, items, capture_reference, capture)
+        asked = tuple(requested) or None
+        if not numbered:
+            self._refunded(
+                payment_id, tuple(items), reference, capture_reference, asked
+            )
+            return reference
+        parts = (
+            [(capture_reference, list(items))]
+            if capture is not None
+            else self._split_over_captures(payment_id, items)
+        )
+        used = set(taken)
+        numbers = []
+        for index, (from_capture, part) in enumerate(parts):
+            number = reference if index == 0 and reference else None
+            number = number or self.new_number("refund", used)
+            used.add(number)
+            numbers.append(number)
+            self._refunded(
+                payment_id,
+                tuple(part),
+                number,
+                from_capture,
+                asked if not index else None,
+            )
+        return numbers[0]
+
+    def _check_refund(
+        self,
+        payment_id: str,
+        items: Sequence[Allocation],
+        capture_reference: str | None,
+        capture: CaptureRecord | None,
+    ) -> None:
         for line, amount in resolve_allocations(items, self.lines_by_id):
             if line.item.reverses is not None:
                 raise ReversalRefundError(line.line_id, line.item.reverses)
@@ -142,8 +200,65 @@ class MoneyCommands(OrderBalances):
             check_within(Movement.REFUND, line, amount, limits)
         check_id(payment_id, "payment_id")
         self._check_payment_net(Movement.REFUND, payment_id, items)
-        self._refunded(payment_id, tuple(items), reference, capture_reference)
-        return reference
+
+    def refundable_items(self, payment_id: str) -> list[Allocation]:
+        """Every original line's refundable amount under a payment, in line order."""
+        return [
+            Allocation(line.line_id, refundable)
+            for line in self.lines
+            if not line.is_reversal
+            and (refundable := self.refundable(line.line_id, payment_id))
+        ]
+
+    def _all_refundable(self, payment_id: str) -> list[Allocation]:
+        items = self.refundable_items(payment_id)
+        if not items:
+            raise NothingRefundableError
+        return items
+
+    def _split_over_captures(
+        self, payment_id: str, items: Sequence[Allocation]
+    ) -> list[tuple[str | None, list[Allocation]]]:
+        """A refund's lines taken from the payment's captures, oldest first.
+
+        What no capture holds (money captured without a number) is the last
+        part, under no capture.
+        """
+        left = {item.line_id: item.amount for item in items}
+        parts: list[tuple[str | None, list[Allocation]]] = []
+        for number, capture in self.captures.items():
+            if capture.payment_id != payment_id:
+                continue
+            part = []
+            for line_id, amount in left.items():
+                held = capture.remaining(line_id)
+                if amount * held <= 0:
+                    continue
+                taken = amount if abs(amount) <= abs(held) else held
+                part.append(Allocation(line_id, taken))
+                left[line_id] = amount - taken
+            if part:
+                parts.append((number, part))
+        rest = [
+            Allocation(line_id, amount) for line_id, amount in left.items() if amount
+        ]
+        if rest:
+            parts.append((None, rest))
+        return parts
+
+    def new_number(self, kind: str, taken: Collection[str]) -> str:
+        """A new nine-digit capture or refund number, not in ``taken``.
+
+        Derived from the order's id and version, so replaying the events
+        gives the same numbers.
+        """
+        salt = self.version
+        while True:
+            salt += 1
+            digest = uuid5(self.id, f"{kind}:{salt}").int
+            number = str(_NUMBER_BASE + digest % _NUMBER_SPAN)
+            if number not in taken:
+                return number
 
     def _all_outstanding(self, payment_id: str) -> list[Allocation]:
         items = self.outstanding(payment_id)

@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING
 
 from domain.bounds import check_amount
 from domain.errors import InvalidItemError, LineIdReusedError
-from domain.money_errors import AmbiguousPaymentError, ReplaceAfterCaptureError
+from domain.money_errors import (
+    AmbiguousPaymentError,
+    CapturedLineChangedError,
+    ReplaceAfterCaptureError,
+)
 from domain.rules import (
     check_item_count,
     check_item_fields,
     check_order_total,
     check_totals,
 )
-from domain.values import Allocation, Item
+from domain.values import Allocation, Item, Line
 
 if TYPE_CHECKING:
     from domain.order import Order
@@ -59,42 +63,80 @@ def plan_replacement(
     declared_net: int,
     rules: ReplacementRules = RIVERTY_REPLACEMENT,
 ) -> ReplacementPlan:
-    """Check a replacement and work out its lines and authorization."""
-    # Any line with captured money, even where lines net to zero (a discount).
-    captured = [line.balance().captured for line in order.lines]
-    if any(captured):
-        raise ReplaceAfterCaptureError(sum(captured))
+    """Check a replacement and work out its lines and authorization.
+
+    Lines with captured money stay as they are (SPEC §4.8): listed again they
+    must be unchanged, left out they are kept. An order with captured money
+    and nothing left to capture cannot be replaced.
+    """
+    captured = [line for line in order.lines if line.has_captured]
+    if captured and not any(order.outstanding(pid) for pid in order.payment_ids):
+        raise ReplaceAfterCaptureError(order.totals().captured)
     check_item_count(len(items))
-    new_items = (
+    listed = (
         _assign_line_ids(order, items)
         if rules.assign_line_ids
         else _check_line_ids(order, items)
     )
-    for item in new_items:
+    for item in listed:
         check_item_fields(item)
         if item.reverses is not None:
             raise InvalidItemError("items", "a replacement cannot carry reversal lines")
-    check_order_total(new_items)
     check_totals(
-        new_items,
+        listed,
         check_amount(declared_gross, "totalGrossAmount"),
         check_amount(declared_net, "totalNetAmount"),
     )
-    new_total = sum(item.gross_amount for item in new_items)
-    increase = new_total - order.gross_total
+    new_items = _with_captured_lines(listed, captured)
+    check_item_count(len(new_items))
+    check_order_total(new_items)
+    increase = sum(item.gross_amount for item in new_items) - order.gross_total
     payment_id = _authorized_payment(order)
     old_authorized = (
         order.totals(payment_id).outstanding_authorized if payment_id else 0
     )
+    rooms = [_room(order, item, payment_id) for item in new_items]
     wanted = old_authorized + increase if rules.authorize_increase else old_authorized
-    new_authorized = max(0, min(wanted, new_total)) if payment_id else 0
+    new_authorized = max(0, min(wanted, sum(r for _, r in rooms))) if payment_id else 0
     return ReplacementPlan(
         items=new_items,
         increase=increase,
         payment_id=payment_id,
-        authorization=_spread(new_authorized, new_items),
+        authorization=_spread(new_authorized, rooms),
         authorized_change=new_authorized - old_authorized,
     )
+
+
+def _with_captured_lines(
+    listed: Sequence[Item], captured: Sequence[Line]
+) -> tuple[Item, ...]:
+    """The listed items, a captured line's as it was; unlisted captured lines kept."""
+    by_id = {line.line_id: line for line in captured}
+    items = []
+    for item in listed:
+        line = by_id.pop(item.line_id, None)
+        if line is not None and (
+            (item.item_id, item.gross_amount)
+            != (line.item.item_id, line.item.gross_amount)
+        ):
+            raise CapturedLineChangedError(line.line_id, line.item.item_id)
+        items.append(line.item if line is not None else item)
+    return (*items, *(line.item for line in by_id.values()))
+
+
+def _room(order: Order, item: Item, payment_id: str | None) -> tuple[int, int]:
+    """How much of a new line's gross can be authorized again (line id, room).
+
+    A kept line's captured and released money stays authorized; only its
+    outstanding authorization under the payment is spread again.
+    """
+    line = order.lines_by_id.get(item.line_id)
+    if line is None or not line.has_captured:
+        return item.line_id, item.gross_amount
+    stays = line.balance().authorized
+    if payment_id is not None:
+        stays -= line.balance(payment_id).outstanding_authorized
+    return item.line_id, item.gross_amount - stays
 
 
 def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:
@@ -138,16 +180,16 @@ def _authorized_payment(order: Order) -> str | None:
     return payments[0] if payments else None
 
 
-def _spread(total: int, items: Sequence[Item]) -> tuple[Allocation, ...]:
-    """Negative lines take their full amount, positive lines fill up in order."""
+def _spread(total: int, rooms: Sequence[tuple[int, int]]) -> tuple[Allocation, ...]:
+    """Negative lines take their full room, positive lines fill up in order."""
     if total == 0:
         return ()
-    negatives = [item for item in items if item.gross_amount < 0]
-    remaining = total - sum(item.gross_amount for item in negatives)
-    spread = [Allocation(item.line_id, item.gross_amount) for item in negatives]
-    for item in items:
-        if item.gross_amount > 0 and remaining > 0:
-            amount = min(item.gross_amount, remaining)
-            spread.append(Allocation(item.line_id, amount))
+    negatives = [(line_id, room) for line_id, room in rooms if room < 0]
+    remaining = total - sum(room for _, room in negatives)
+    spread = [Allocation(line_id, room) for line_id, room in negatives]
+    for line_id, room in rooms:
+        if room > 0 and remaining > 0:
+            amount = min(room, remaining)
+            spread.append(Allocation(line_id, amount))
             remaining -= amount
     return tuple(sorted(spread, key=lambda a: a.line_id))

@@ -14,6 +14,7 @@ from domain.values import (
     Item,
     Line,
     OrderDetails,
+    RequestedLine,
     TaxLine,
 )
 
@@ -36,5 +37,14 @@ class DataclassAsDict(Transcoding):
 
 
 def register_value_transcodings(transcoder: Transcoder) -> None:
-    for cls in (TaxLine, Item, Allocation, Balance, Line, CaptureRecord, OrderDetails):
+    for cls in (
+        TaxLine,
+        Item,
+        Allocation,
+        Balance,
+        Line,
+        CaptureRecord,
+        OrderDetails,
+        RequestedLine,
+    ):
         transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]

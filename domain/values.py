@@ -119,6 +119,25 @@ class Line:
     def balance_for_update(self, payment_id: str) -> Balance:
         return self.payments.setdefault(payment_id, Balance())
 
+    @property
+    def has_captured(self) -> bool:
+        """Captured money under any payment, even where it nets to zero."""
+        return any(balance.captured for balance in self.payments.values())
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    """A refund line as the PSP sent it that names no order line.
+
+    Riverty's clients refund a free amount as one line (WooCommerce sends
+    ``productId: "REFUND"``); the ledger spreads it over the refundable lines
+    and keeps the line as it was asked for, beside the spread.
+    """
+
+    product_id: str
+    description: str
+    amount: int  # minor units asked for, as a positive magnitude
+
 
 @dataclass
 class CaptureRecord:

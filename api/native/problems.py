@@ -77,6 +77,8 @@ PROBLEM_TYPES: Final[Mapping[type[e.LedgerError], ProblemType]] = {
     m.OverRefundError: ProblemType(_CONFLICT, "Refund exceeds refundable amount"),
     m.OverReleaseError: ProblemType(_CONFLICT, "Release exceeds outstanding amount"),
     m.NothingOutstandingError: ProblemType(_CONFLICT, "Nothing to release"),
+    m.NothingRefundableError: ProblemType(_CONFLICT, "Nothing to refund"),
+    m.CapturedLineChangedError: ProblemType(_CONFLICT, "Captured line changed"),
     m.DuplicateReferenceError: ProblemType(_CONFLICT, "Reference already used"),
     m.UnknownCaptureError: ProblemType(_UNPROCESSABLE, "Unknown capture"),
     m.ReversalRefundError: ProblemType(

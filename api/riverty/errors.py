@@ -26,46 +26,63 @@ class Code:
     message: str
 
 
+# Riverty's own codes keep Riverty's meanings (docs.riverty.com/bnpl/
+# documentation/response_codes): 400.001-400.007 validation, 400.100-400.102
+# order number and totals. Riverty publishes no 400.9xx codes: the ledger's
+# own business rules answer there, so no client mistakes one for Riverty's.
 CODES: Final[Mapping[type[e.LedgerError], Code]] = {
-    e.InvalidAmountError: Code(400, "400.004", "Invalid amount."),
-    e.TooManyDecimalsError: Code(400, "400.007", "Amount has more than two decimals."),
-    e.OutOfBoundsError: Code(400, "400.003", "Value is out of range."),
-    e.InvalidTextError: Code(400, "400.004", "Invalid text."),
-    m.NegativeTotalError: Code(400, "400.215", "A total would go below zero."),
-    e.UnsupportedCurrencyError: Code(400, "400.005", "Currency is not supported."),
-    e.CurrencyMismatchError: Code(400, "400.006", "Currency differs from the order's."),
-    e.InvalidItemError: Code(400, "400.004", "Invalid item."),
-    e.EmptyRequestError: Code(400, "400.009", "The request names no items."),
-    e.TooManyItemsError: Code(400, "400.008", "Maximum allowed 200 items."),
-    e.DuplicateLineError: Code(400, "400.010", "An item appears twice."),
-    e.LineIdReusedError: Code(400, "400.010", "An item appears twice."),
-    e.UnknownLineError: Code(400, "400.208", "Item is not part of the order."),
-    e.UnknownProductError: Code(400, "400.208", "Item is not part of the order."),
-    e.InvalidReversalError: Code(400, "400.004", "Invalid item."),
-    e.ReversalExceedsLineError: Code(400, "400.004", "Invalid item."),
-    e.AmountSignError: Code(400, "400.011", "Amount is zero or has the wrong sign."),
-    m.OverAuthorizationError: Code(400, "400.212", "Amount exceeds the order."),
-    m.OverCaptureError: Code(400, "400.202", "Capture exceeds the authorized amount."),
-    m.OverRefundError: Code(400, "400.203", "Refund exceeds the captured amount."),
-    m.OverReleaseError: Code(400, "400.204", "Void exceeds the authorized amount."),
-    m.NothingOutstandingError: Code(400, "400.211", "Nothing authorized remains."),
-    m.ReversalRefundError: Code(400, "400.004", "Invalid item."),
-    m.AuthorizationExpiredError: Code(400, "400.205", "The authorization has expired."),
-    m.UnknownPaymentError: Code(400, "400.213", "Unknown reservation."),
-    m.ReplaceAfterCaptureError: Code(
-        400, "400.201", "Order is captured and can no longer be updated."
+    e.InvalidAmountError: Code(400, "400.004", "Value format is incorrect."),
+    e.TooManyDecimalsError: Code(
+        400, "400.007", "A decimal value has more than allowed decimal digits."
     ),
-    m.AmbiguousPaymentError: Code(400, "400.210", "Order has several reservations."),
-    m.DuplicateReferenceError: Code(400, "400.206", "Invoice number already used."),
-    m.UnknownCaptureError: Code(400, "400.207", "Unknown capture number."),
+    e.OutOfBoundsError: Code(400, "400.003", "Value out of range."),
+    e.InvalidTextError: Code(400, "400.004", "Value format is incorrect."),
+    e.UnsupportedCurrencyError: Code(400, "400.004", "Value format is incorrect."),
+    e.InvalidItemError: Code(400, "400.004", "Value format is incorrect."),
+    e.TooManyItemsError: Code(400, "400.003", "Maximum allowed 200 items."),
+    e.OrderExistsError: Code(
+        400, "400.100", "Order number is already used on the client."
+    ),
+    e.CurrencyMismatchError: Code(400, "400.901", "Currency differs from the order's."),
+    e.EmptyRequestError: Code(400, "400.902", "The request names no items."),
+    e.DuplicateLineError: Code(400, "400.903", "An item appears twice."),
+    e.LineIdReusedError: Code(400, "400.903", "An item appears twice."),
+    e.UnknownLineError: Code(400, "400.904", "Item is not part of the order."),
+    e.UnknownProductError: Code(400, "400.904", "Item is not part of the order."),
+    e.InvalidReversalError: Code(400, "400.905", "Invalid reversal."),
+    e.ReversalExceedsLineError: Code(400, "400.905", "Invalid reversal."),
+    m.ReversalRefundError: Code(400, "400.905", "Invalid reversal."),
+    e.AmountSignError: Code(400, "400.906", "Amount is zero or has the wrong sign."),
+    m.NegativeTotalError: Code(400, "400.907", "A total would go below zero."),
+    m.OverAuthorizationError: Code(400, "400.908", "Amount exceeds the order."),
+    m.OverCaptureError: Code(400, "400.909", "Capture exceeds the authorized amount."),
+    m.OverRefundError: Code(400, "400.910", "Refund exceeds the captured amount."),
+    m.OverReleaseError: Code(400, "400.911", "Void exceeds the authorized amount."),
+    m.NothingOutstandingError: Code(400, "400.912", "Nothing authorized remains."),
+    m.NothingRefundableError: Code(400, "400.913", "Nothing captured remains."),
+    m.AuthorizationExpiredError: Code(400, "400.914", "The authorization has expired."),
+    m.UnknownPaymentError: Code(400, "400.915", "Unknown reservation."),
+    m.ReplaceAfterCaptureError: Code(
+        400, "400.916", "Order is fully captured and can no longer be updated."
+    ),
+    m.CapturedLineChangedError: Code(
+        400, "400.917", "A captured item can only be listed again unchanged."
+    ),
+    m.AmbiguousPaymentError: Code(400, "400.918", "Order has several reservations."),
+    m.DuplicateReferenceError: Code(400, "400.919", "Number already used."),
+    m.UnknownCaptureError: Code(400, "400.920", "Unknown capture number."),
+    e.DraftCompletedError: Code(400, "400.921", "Draft already completed."),
     e.TotalsMismatchError: Code(400, "400.101", "Totals do not match items."),
     e.IdempotencyConflictError: Code(409, "409.001", "Idempotency-Key reused."),
     e.OrderNotFoundError: Code(404, "404.001", "Order not found."),
-    e.OrderExistsError: Code(400, "400.209", "Order number already exists."),
     e.DraftNotFoundError: Code(404, "404.002", "Draft order not found."),
-    e.DraftCompletedError: Code(400, "400.214", "Draft already completed."),
     e.VersionNotFoundError: Code(404, "404.003", "No such version."),
     e.ConcurrentModificationError: Code(409, "409.002", "Order changed; retry."),
+}
+
+# The field Riverty names for an error whose rule has no field of its own.
+_FIELDS: Final[Mapping[type[e.LedgerError], str]] = {
+    e.OrderExistsError: "order.number",
 }
 
 # Seed 003's exact wording, including its Dutch customer-facing message.
@@ -92,13 +109,28 @@ _TOTALS_PARENT: Final = {
     "authorize": "order",
 }
 
+REQUIRED = ("400.002", "Value is required.")
+INVALID_FORMAT = ("400.004", "Value format is incorrect.")
+# Pydantic's error types → Riverty's validation codes and messages.
 VALIDATION_CODES: Final = {
-    "missing": ("400.001", "Field is required."),
-    "string_too_long": ("400.002", "Value is too long."),
-    "string_too_short": ("400.002", "Value is too short."),
-    "literal_error": ("400.003", "Value is not one of the allowed values."),
-    "too_long": ("400.008", "Maximum allowed 200 items."),
+    "missing": REQUIRED,
+    "too_short": REQUIRED,
+    "string_too_long": ("400.005", "A string value exceeds maximum length."),
+    "string_too_short": ("400.006", "A string value is shorter than required."),
+    "too_long": ("400.003", "Value out of range."),
+    "greater_than": ("400.003", "Value out of range."),
+    "greater_than_equal": ("400.003", "Value out of range."),
+    "less_than": ("400.003", "Value out of range."),
+    "less_than_equal": ("400.003", "Value out of range."),
+    "decimal_max_places": (
+        "400.007",
+        "A decimal value has more than allowed decimal digits.",
+    ),
+    "json_invalid": ("400.001", "Request body is empty or invalid."),
+    "model_type": ("400.001", "Request body is empty or invalid."),
+    "model_attributes_type": ("400.001", "Request body is empty or invalid."),
 }
+BODY_MISSING = ("400.001", "Request body missing.")
 
 
 def message(
@@ -140,26 +172,25 @@ def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
         )
     code = CODES[type(error)]
     kind = "TechnicalError" if code.status >= 500 else "BusinessError"  # noqa: PLR2004
-    field = error.extensions().get("field")
+    field = _FIELDS.get(type(error)) or error.extensions().get("field")
     return respond(
         code.status, [message(code.code, code.message, field, str(error), kind)]
     )
 
 
+def _validation_code(err: FieldError) -> tuple[str, str]:
+    if err.kind == "missing" and not err.field:
+        return BODY_MISSING
+    return VALIDATION_CODES.get(err.kind, INVALID_FORMAT)
+
+
 def validation_error(errors: Iterable[FieldError]) -> JSONResponse:
-    """Pydantic's field errors → Riverty messages."""
-    return respond(
-        400,
-        (
-            message(
-                VALIDATION_CODES.get(err.kind, ("400.004", ""))[0],
-                VALIDATION_CODES.get(err.kind, ("", err.message))[1] or err.message,
-                err.field or None,
-                err.message,
-            )
-            for err in errors
-        ),
-    )
+    """Pydantic's field errors → Riverty messages, ``fieldReference`` set."""
+    messages = []
+    for err in errors:
+        code, text = _validation_code(err)
+        messages.append(message(code, text, err.field or "request", err.message))
+    return respond(400, messages)
 
 
 def http_error(

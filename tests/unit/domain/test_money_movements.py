@@ -314,41 +314,89 @@ class TestCaptureOfAReversal:
 
 
 class TestReferencedCaptures:
-    def test_an_invoiced_capture_gets_a_reference_refunds_can_name(self):
+    def test_an_invoice_number_is_the_captures_number(self):
         order = an_order({1: 1000, 2: 500}, authorized={1: 1000, 2: 500})
-        first = order.capture("PID_123", alloc((1, 600)), T0, invoice_number="INV-1")
-        second = order.capture("PID_123", [], T0, invoice_number="INV-2")
-        assert (first, second) == ("ORDER1-C1", "ORDER1-C2")
-        assert order.captures["ORDER1-C2"].captured == (
+        first = order.capture(
+            "PID_123", alloc((1, 600)), T0, "INV-1", invoice_number="INV-1"
+        )
+        second = order.capture("PID_123", [], T0, numbered=True)
+        assert first == "INV-1"
+        assert second is not None
+        assert second.isdigit()
+        assert len(second) == 9  # like Riverty's, within its 19 characters
+        assert order.captures[second].captured == (
             Allocation(1, 400),
             Allocation(2, 500),
         )
         assert order.totals().outstanding_authorized == 0
 
+    def test_a_generated_number_is_the_same_on_every_replay(self):
+        def numbered() -> str | None:
+            order = an_order({1: 1000}, authorized={1: 1000})
+            return order.capture("PID_123", alloc((1, 1)), T0, numbered=True)
+
+        assert numbered() == numbered()
+
     def test_a_refund_is_bounded_by_its_capture(self):
         order = an_order({1: 1000}, authorized={1: 1000})
-        order.capture("PID_123", alloc((1, 600)), T0, invoice_number="INV-1")
-        order.capture("PID_123", alloc((1, 400)), T0, invoice_number="INV-2")
+        order.capture("PID_123", alloc((1, 600)), T0, "C1", invoice_number="C1")
+        order.capture("PID_123", alloc((1, 400)), T0, "C2", invoice_number="C2")
         assert_rejected(
             order,
             "over_refund",
-            lambda: order.refund(
-                "PID_123", alloc((1, 401)), capture_reference="ORDER1-C2"
-            ),
+            lambda: order.refund("PID_123", alloc((1, 401)), capture_reference="C2"),
         )
-        assert (
-            order.refund("PID_123", [], capture_reference="ORDER1-C2") == "ORDER1-C2-R1"
-        )
+        assert order.refund("PID_123", [], capture_reference="C2") == "C2-R1"
         assert_rejected(
             order,
             "empty_request",
-            lambda: order.refund("PID_123", [], capture_reference="ORDER1-C2"),
+            lambda: order.refund("PID_123", [], capture_reference="C2"),
         )
         assert (
-            order.refund("PID_123", alloc((1, 100)), capture_reference="ORDER1-C1")
-            == "ORDER1-C1-R1"
+            order.refund("PID_123", alloc((1, 100)), capture_reference="C1") == "C1-R1"
         )
         assert order.refundable(1) == 500
+
+    def test_a_numbered_refund_naming_no_capture_is_split_over_the_captures(self):
+        order = an_order({1: 1000}, authorized={1: 1000})
+        order.capture("PID_123", alloc((1, 600)), T0, "C1", numbered=True)
+        order.capture("PID_123", alloc((1, 400)), T0, "C2", numbered=True)
+        order.collect_events()
+        first = order.refund(
+            "PID_123", alloc((1, 700)), "CN-1", numbered=True, taken={"OLD"}
+        )
+        one, two = order.collect_events()
+        assert first == "CN-1"
+        assert (one.reference, one.capture_reference, one.items) == (
+            "CN-1",
+            "C1",
+            (Allocation(1, 600),),
+        )
+        assert (two.capture_reference, two.items) == ("C2", (Allocation(1, 100),))
+        assert two.reference not in {"CN-1", "OLD"}
+        assert order.captures["C2"].remaining(1) == 300
+
+    def test_a_numbered_refund_of_nothing_named_refunds_everything(self):
+        order = an_order({1: 1000, 2: -100}, authorized={1: 1000, 2: -100})
+        order.capture("PID_123", alloc((1, 1000), (2, -100)), T0, numbered=True)
+        order.refund("PID_123", [], numbered=True)
+        assert order.total_refundable() == 0
+        assert order.totals().refunded == 900
+        assert_rejected(
+            order,
+            "nothing_refundable",
+            lambda: order.refund("PID_123", [], numbered=True),
+        )
+
+    def test_a_used_refund_number_is_rejected(self):
+        order = an_order({1: 1000}, authorized={1: 1000}, captured={1: 1000})
+        assert_rejected(
+            order,
+            "duplicate_reference",
+            lambda: order.refund(
+                "PID_123", alloc((1, 1)), "CN-1", numbered=True, taken={"CN-1"}
+            ),
+        )
 
     def test_an_invoice_number_is_used_once(self):
         order = an_order({1: 1000}, authorized={1: 1000})

@@ -101,12 +101,62 @@ class TestReplace:
         )
         assert order.line(1).item.gross_amount == 100
 
-    def test_after_a_capture_is_rejected(self):
-        order = an_order({1: 100}, authorized={1: 100}, captured={1: 10})
+    def test_a_fully_captured_order_is_not_replaced(self):
+        order = an_order({1: 100}, authorized={1: 100}, captured={1: 100})
         assert_rejected(
             order,
             "replace_after_capture",
             lambda: order.replace([item(0, 100)], 100, 100, RecordingRisk()),
+        )
+
+
+class TestReplaceAfterAPartialCapture:
+    """SPEC §4.8 and Riverty's update order: what is captured stays."""
+
+    def test_uncaptured_lines_change_and_the_captured_line_keeps_its_money(self):
+        order = an_order({1: 100, 2: 50}, authorized={1: 100, 2: 50})
+        order.capture("PID_123", alloc((1, 100)), T0)
+        risk = RecordingRisk()
+        new = [item(0, 100, item_id="SKU-1"), item(0, 80, item_id="NEW")]
+        order.replace(new, 180, 180, risk)
+        assert risk.asked == [30]
+        assert [line.line_id for line in order.lines] == [1, 3]
+        assert order.line(1).balance().captured == 100
+        assert order.line(3).balance().authorized == 80
+        totals = order.totals()
+        assert (totals.authorized, totals.captured) == (180, 100)
+        assert totals.outstanding_authorized == 80
+
+    def test_a_partly_captured_line_has_its_outstanding_spread_again(self):
+        order = an_order({1: 100}, authorized={1: 100})
+        order.capture("PID_123", alloc((1, 40)), T0)
+        new = [item(0, 100, item_id="SKU-1"), item(0, 20, item_id="NEW")]
+        order.replace(new, 120, 120, RecordingRisk())
+        line = order.line(1).balance()
+        assert (line.authorized, line.captured, line.outstanding_authorized) == (
+            100,
+            40,
+            60,
+        )
+        assert order.totals().outstanding_authorized == 80
+
+    def test_a_captured_line_left_out_is_kept(self):
+        order = an_order({1: 100, 2: 50}, authorized={1: 100, 2: 50})
+        order.capture("PID_123", alloc((1, 100)), T0)
+        order.replace([item(0, 30, item_id="NEW")], 30, 30, RecordingRisk())
+        assert [line.line_id for line in order.lines] == [3, 1]
+        assert order.line(1).balance().captured == 100
+        assert order.totals().outstanding_authorized == 30
+        assert order.retired_line_ids == [2]
+
+    def test_a_captured_line_listed_with_other_money_is_rejected(self):
+        order = an_order({1: 100, 2: 50}, authorized={1: 100, 2: 50})
+        order.capture("PID_123", alloc((1, 100)), T0)
+        changed = [item(0, 200, item_id="SKU-1")]
+        assert_rejected(
+            order,
+            "captured_line_changed",
+            lambda: order.replace(changed, 200, 200, RecordingRisk()),
         )
 
     def test_both_wrong_totals_are_reported_together(self):

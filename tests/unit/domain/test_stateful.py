@@ -22,6 +22,7 @@ from domain.errors import IdempotencyConflictError, LedgerError
 from domain.idempotency import CommandResult
 from domain.order import Order
 from domain.risk import MaxIncreaseRiskCheck
+from domain.values import Item
 from tests.builders import T0, alloc, fixed_replacement, item
 
 PAYMENTS = ("P1", "P2")
@@ -304,14 +305,26 @@ class LedgerMachine(RuleBasedStateMachine):
         items = [item(0, g, item_id=f"R{i}") for i, g in enumerate(grosses)]
         total = sum(grosses)
         declared = total + 1 if wrong_total else total
-        nothing_captured = all(r.captured == 0 for r in self.model.rows.values())
+        captured = {lid for (lid, _), r in self.model.rows.items() if r.captured}
         authorized_payments = [
             p
             for p in PAYMENTS
             if any(self.model.outstanding(lid, p) for lid in self.model.lines)
         ]
+        listed = self.listed_line_ids(items)
+        changed = any(
+            lid in captured and self.model.lines[lid][0] != g
+            for lid, g in zip(listed, grosses, strict=True)
+        )
+        kept = sorted(captured - set(listed))
+        allowed = (
+            (not captured or bool(authorized_payments))
+            and not changed
+            and not wrong_total
+            and len(authorized_payments) <= 1
+        )
         old_total = sum(g for g, _ in self.model.lines.values())
-        allowed = nothing_captured and not wrong_total and len(authorized_payments) <= 1
+        new_total = total + sum(self.model.lines[lid][0] for lid in kept)
         before = self.order
         old_outstanding = before.totals().outstanding_authorized
         if not self.attempt(
@@ -326,28 +339,93 @@ class LedgerMachine(RuleBasedStateMachine):
         ):
             return
         after = self.order
-        if total - old_total > RISK_LIMIT:
+        if new_total - old_total > RISK_LIMIT:
             assert isinstance(
                 self.ledger.order_events("acct", "O")[-1], Order.UpdateRejected
             )
             assert after.lines == before.lines
             return
-        assert [line.item.gross_amount for line in after.lines] == grosses
-        expected = (
-            max(0, min(old_outstanding + total - old_total, total))
-            if authorized_payments
-            else 0
+        self.check_replaced(after, listed, grosses, kept, captured)
+        pid = authorized_payments[0] if authorized_payments else None
+        stays = {
+            lid: self.model.total(lid).authorized
+            - (self.model.outstanding(lid, pid) if pid else 0)
+            for lid in captured
+        }
+        rooms = sum(
+            self.model.lines[lid][0] - stays[lid]
+            if lid in captured
+            else dict(zip(listed, grosses, strict=True))[lid]
+            for lid in [*listed, *kept]
         )
-        assert after.totals().authorized == expected
+        spread = (
+            max(0, min(old_outstanding + new_total - old_total, rooms)) if pid else 0
+        )
+        assert after.totals().authorized == sum(stays.values()) + spread
         self.model.lines = {
-            line.line_id: (line.item.gross_amount, None) for line in after.lines
+            line.line_id: (line.item.gross_amount, line.item.reverses)
+            for line in after.lines
         }
         self.model.used_ids |= set(self.model.lines)
         self.model.rows = {
-            (line.line_id, p): Row(authorized=b.authorized)
+            (line.line_id, p): Row(
+                authorized=b.authorized,
+                captured=self.model.row(line.line_id, p).captured
+                if line.line_id in captured
+                else 0,
+                refunded=self.model.row(line.line_id, p).refunded
+                if line.line_id in captured
+                else 0,
+                released=self.model.row(line.line_id, p).released
+                if line.line_id in captured
+                else 0,
+            )
             for line in after.lines
             for p, b in line.payments.items()
         }
+
+    def listed_line_ids(self, items: list[Item]) -> list[int]:
+        """Riverty's rule: a listed item keeps the line of the same product."""
+        order = self.order
+        available = {
+            line.line_id: (line.item.item_id, line.item.unit_price)
+            for line in order.lines
+            if not line.is_reversal
+        }
+        next_id = order.next_line_id()
+        ids = []
+        for new in items:
+            key = (new.item_id, new.unit_price)
+            match = next((lid for lid, k in available.items() if k == key), None)
+            if match is None:
+                match, next_id = next_id, next_id + 1
+            else:
+                del available[match]
+            ids.append(match)
+        return ids
+
+    def check_replaced(
+        self,
+        after: Order,
+        listed: list[int],
+        grosses: list[int],
+        kept: list[int],
+        captured: set[int],
+    ) -> None:
+        """Listed lines as sent, captured lines with the money they had."""
+        assert [line.line_id for line in after.lines] == [*listed, *kept]
+        assert [line.item.gross_amount for line in after.lines] == [
+            *grosses,
+            *(self.model.lines[lid][0] for lid in kept),
+        ]
+        for lid in captured:
+            balance = after.line(lid).balance()
+            model = self.model.total(lid)
+            assert (balance.captured, balance.refunded, balance.released) == (
+                model.captured,
+                model.refunded,
+                model.released,
+            )
 
     @rule(
         days=st.integers(min_value=0, max_value=12),
