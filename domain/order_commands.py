@@ -19,9 +19,13 @@ from domain.order import Order
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals
 from domain.unit_of_work import NO_CONTEXT, LedgerApplication, Plan
-from domain.values import Allocation, Item, RiskDecision
+from domain.values import Allocation, Item, RequestedLine, RiskDecision
 
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
+# A payment id, or how to find it in the order (Riverty's reservation).
+PaymentOf = str | Callable[[Order], str]
+# The version of an earlier event that already answers a request, if any.
+Answer = Callable[[Order, str, list[Allocation]], int | None]
 # A replacement's items and declared (gross, net), made from the order.
 Replacement = Callable[[Order], tuple[Sequence[Item], int, int]]
 
@@ -154,9 +158,9 @@ class OrderCommands(LedgerApplication):
     ) -> CommandResult:
         """Authorize per line under a payment; it expires after the TTL."""
 
-        def act(order: Order, allocations: list[Allocation]) -> None:
+        def act(order: Order, pid: str, allocations: list[Allocation]) -> None:
             expires_at = self.clock() + self.authorization_ttl
-            order.authorize(payment_id, allocations, expires_at, currency)
+            order.authorize(pid, allocations, expires_at, currency)
 
         return self._money(
             Movement.AUTHORIZE, account, order_ref, payment_id, items, success,
@@ -167,7 +171,7 @@ class OrderCommands(LedgerApplication):
         self,
         account: str,
         order_ref: str,
-        payment_id: str,
+        payment_id: PaymentOf,
         items: Allocations,
         *,
         success: bool = True,
@@ -176,30 +180,50 @@ class OrderCommands(LedgerApplication):
         currency: str | None = None,
         context: RequestContext = NO_CONTEXT,
         facts: OperationFacts = NO_FACTS,
+        numbered: bool = False,
+        declared_total: int | None = None,
     ) -> CommandResult:
-        """Capture outstanding authorization of a payment; no items: all of it."""
+        """Capture outstanding authorization of a payment; no items: all of it.
 
-        def act(order: Order, allocations: list[Allocation]) -> None:
+        A capture under a number the order already has, with the same lines
+        (or, naming none, the same declared total), is answered by the first.
+        """
+
+        def act(order: Order, pid: str, allocations: list[Allocation]) -> None:
             order.capture(
-                payment_id, allocations, self.clock(), reference, currency,
-                invoice_number,
+                pid, allocations, self.clock(), reference, currency,
+                invoice_number, numbered=numbered,
             )  # fmt: skip
 
-        options = {
+        def repeated(
+            order: Order, pid: str, allocations: list[Allocation]
+        ) -> int | None:
+            record = order.captures.get(reference) if reference else None
+            if record is None or record.payment_id != pid:
+                return None
+            if allocations:
+                same = _amounts(allocations) == _amounts(record.captured)
+            else:
+                same = declared_total == sum(a.amount for a in record.captured)
+            return self._version_of(order, Order.Captured, reference) if same else None
+
+        options: dict[str, Any] = {
             "reference": reference,
             "currency": currency,
             "invoice_number": invoice_number,
         }
+        if numbered:
+            options["numbered"] = True
         return self._money(
             Movement.CAPTURE, account, order_ref, payment_id, items, success,
-            context, options, act, facts,
+            context, options, act, facts, repeated,
         )  # fmt: skip
 
     def refund(  # noqa: PLR0913 - the request's fields
         self,
         account: str,
         order_ref: str,
-        payment_id: str,
+        payment_id: PaymentOf,
         items: Allocations,
         *,
         success: bool = True,
@@ -208,19 +232,27 @@ class OrderCommands(LedgerApplication):
         currency: str | None = None,
         context: RequestContext = NO_CONTEXT,
         facts: OperationFacts = NO_FACTS,
+        numbered: bool = False,
+        requested: Sequence[RequestedLine] = (),
     ) -> CommandResult:
         """Refund captured money of original (non-reversal) lines."""
 
-        def act(order: Order, allocations: list[Allocation]) -> None:
+        def act(order: Order, pid: str, allocations: list[Allocation]) -> None:
+            taken = self._references(order, Order.Refunded) if numbered else ()
             order.refund(
-                payment_id, allocations, reference, currency, capture_reference
-            )
+                pid, allocations, reference, currency, capture_reference,
+                numbered=numbered, taken=taken, requested=requested,
+            )  # fmt: skip
 
-        options = {
+        options: dict[str, Any] = {
             "reference": reference,
             "currency": currency,
             "capture_reference": capture_reference,
         }
+        if numbered:
+            options["numbered"] = True
+        if requested:
+            options["requested"] = list(requested)
         return self._money(
             Movement.REFUND, account, order_ref, payment_id, items, success,
             context, options, act, facts,
@@ -230,7 +262,7 @@ class OrderCommands(LedgerApplication):
         self,
         account: str,
         order_ref: str,
-        payment_id: str,
+        payment_id: PaymentOf,
         items: Allocations,
         *,
         success: bool = True,
@@ -240,8 +272,8 @@ class OrderCommands(LedgerApplication):
     ) -> CommandResult:
         """Free authorization that is not captured (a void); no items: all of it."""
 
-        def act(order: Order, allocations: list[Allocation]) -> None:
-            order.release(payment_id, allocations, reason)
+        def act(order: Order, pid: str, allocations: list[Allocation]) -> None:
+            order.release(pid, allocations, reason)
 
         return self._money(
             Movement.RELEASE, account, order_ref, payment_id, items, success,
@@ -286,13 +318,14 @@ class OrderCommands(LedgerApplication):
         movement: Movement,
         account: str,
         order_ref: str,
-        payment_id: str,
+        payment_id: PaymentOf,
         items: Allocations,
         success: bool,  # noqa: FBT001
         context: RequestContext,
         options: dict[str, Any],
-        act: Callable[[Order, list[Allocation]], None],
+        act: Callable[[Order, str, list[Allocation]], None],
         facts: OperationFacts,
+        answer: Answer | None = None,
     ) -> CommandResult:
         """``success=False`` (the PSP reports a failure) is recorded, moves nothing.
 
@@ -301,9 +334,10 @@ class OrderCommands(LedgerApplication):
         """
 
         def planner(order: Order) -> Plan:
+            pid = payment_id(order) if callable(payment_id) else payment_id
             allocations = _resolved(items, order)
             args = {
-                "payment_id": payment_id,
+                "payment_id": pid,
                 "items": allocations,
                 "success": success,
                 "reference": None,
@@ -317,13 +351,37 @@ class OrderCommands(LedgerApplication):
             def perform(target: Order) -> None:
                 with stating(facts):
                     if success:
-                        act(target, allocations)
+                        act(target, pid, allocations)
                     else:
                         failure = f"{movement} reported success=false"
-                        target.record_failure(
-                            movement, payment_id, allocations, failure
-                        )
+                        target.record_failure(movement, pid, allocations, failure)
 
-            return Plan(_facts_args(args, facts), perform)
+            answered = answer(order, pid, allocations) if answer and success else None
+            return Plan(_facts_args(args, facts), perform, answered)
 
         return self._run(account, order_ref, context, str(movement), planner)
+
+    def _references(self, order: Order, kind: type[Order.Event]) -> set[str]:
+        """The numbers the order's events of one kind carry (captures, refunds)."""
+        return {
+            reference
+            for event in self.events.get(order.id)
+            if isinstance(event, kind)
+            and (reference := getattr(event, "reference", None)) is not None
+        }
+
+    def _version_of(
+        self, order: Order, kind: type[Order.Event], reference: str | None
+    ) -> int | None:
+        """The version of the order's event of one kind carrying a number."""
+        for event in self.events.get(order.id):
+            if (
+                isinstance(event, kind)
+                and getattr(event, "reference", None) == reference
+            ):
+                return int(event.originator_version)
+        return None
+
+
+def _amounts(items: Sequence[Allocation]) -> list[tuple[int, int]]:
+    return sorted((item.line_id, item.amount) for item in items)

@@ -96,9 +96,9 @@ class MoneyCommands(OrderBalances):
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
         items = items or self._all_outstanding(payment_id)
-        if invoice_number is not None:
-            if any(c.invoice_number == invoice_number for c in self.captures.values()):
-                raise DuplicateReferenceError("invoice_number", invoice_number)
+        invoices = {c.invoice_number for c in self.captures.values()}
+        if invoice_number is not None and invoice_number in invoices:
+            raise DuplicateReferenceError("invoice_number", invoice_number)
         if reference is None and (numbered or invoice_number is not None):
             reference = self.new_number("capture", self.captures)
         if reference is not None and reference in self.captures:

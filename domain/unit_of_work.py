@@ -58,6 +58,9 @@ class Plan:
 
     args: Mapping[str, Any]
     act: Callable[[Order], Any]
+    # An earlier event of the order that already answers the request (a
+    # capture repeated under its number): no new event, that one's answer.
+    answered_by: int | None = None
 
 
 Planner = Callable[[Order], Plan]
@@ -134,6 +137,8 @@ class LedgerApplication(Application[UUID]):
                 replayed = order.replayed(req)
                 if replayed is not None:
                     return CommandResult(order_ref, replayed, replayed=True)
+                if plan.answered_by is not None:
+                    return CommandResult(order_ref, plan.answered_by, replayed=True)
                 outcome = plan.act(order)
             risk = outcome if isinstance(outcome, RiskDecision) else None
             return [order], CommandResult(
