@@ -25,6 +25,7 @@ from api.middleware import (
 from api.native import finance
 from api.native import routes as orders
 from api.native.problems import install_fallback_handlers
+from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
 from api.settings import Settings
 from domain.application import OrderLedger
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(dintero.router)
     app.include_router(dintero_orders.router)
     app.include_router(riverty.router)
+    app.include_router(riverty_reads.router)
     app.include_router(finance.router)
     app.include_router(orders.router)
     return app

@@ -19,11 +19,19 @@ from domain.order import Order
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals
 from domain.unit_of_work import NO_CONTEXT, LedgerApplication, Plan
-from domain.values import Allocation, Item, RequestedLine, RiskDecision
+from domain.values import (
+    Allocation,
+    Item,
+    OrderDetails,
+    RequestedLine,
+    RiskDecision,
+)
 
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
 # A payment id, or how to find it in the order (Riverty's reservation).
 PaymentOf = str | Callable[[Order], str]
+# A refund's lines asked as free amounts, or how to find them in the order.
+Requested = Sequence[RequestedLine] | Callable[[Order], Sequence[RequestedLine]]
 # The version of an earlier event that already answers a request, if any.
 Answer = Callable[[Order, str, list[Allocation]], int | None]
 # A replacement's items and declared (gross, net), made from the order.
@@ -72,6 +80,7 @@ class OrderCommands(LedgerApplication):
         declared: tuple[int, int],
         payment_id: str,
         context: RequestContext = NO_CONTEXT,
+        details: OrderDetails | None = None,
     ) -> CommandResult:
         """Create an order and authorize every line in full, in one transaction.
 
@@ -79,7 +88,13 @@ class OrderCommands(LedgerApplication):
         """
         check_line_limit(items, self.max_line_minor)
         gross, net = declared
-        args = {"currency": currency, "items": list(items), "declared": [gross, net]}
+        args: dict[str, Any] = {
+            "currency": currency,
+            "items": list(items),
+            "declared": [gross, net],
+        }
+        if details:
+            args["details"] = details
 
         def create() -> Order:
             check_totals(
@@ -87,7 +102,7 @@ class OrderCommands(LedgerApplication):
                 check_amount(gross, "totalGrossAmount"),
                 check_amount(net, "totalNetAmount"),
             )
-            order = Order.open(account, order_ref, currency, items)
+            order = Order.open(account, order_ref, currency, items, details)
             everything = [
                 Allocation(i.line_id, i.gross_amount) for i in items if i.gross_amount
             ]
@@ -181,7 +196,7 @@ class OrderCommands(LedgerApplication):
         context: RequestContext = NO_CONTEXT,
         facts: OperationFacts = NO_FACTS,
         numbered: bool = False,
-        declared_total: int | None = None,
+        declared_total: Callable[[Order], int] | None = None,
     ) -> CommandResult:
         """Capture outstanding authorization of a payment; no items: all of it.
 
@@ -204,7 +219,8 @@ class OrderCommands(LedgerApplication):
             if allocations:
                 same = _amounts(allocations) == _amounts(record.captured)
             else:
-                same = declared_total == sum(a.amount for a in record.captured)
+                captured = sum(a.amount for a in record.captured)
+                same = declared_total is not None and declared_total(order) == captured
             return self._version_of(order, Order.Captured, reference) if same else None
 
         options: dict[str, Any] = {
@@ -233,15 +249,20 @@ class OrderCommands(LedgerApplication):
         context: RequestContext = NO_CONTEXT,
         facts: OperationFacts = NO_FACTS,
         numbered: bool = False,
-        requested: Sequence[RequestedLine] = (),
+        requested: Requested = (),
     ) -> CommandResult:
-        """Refund captured money of original (non-reversal) lines."""
+        """Refund captured money of original (non-reversal) lines.
+
+        ``requested``: refund lines as sent that named no order line (kept on
+        the event), or how to find them in the order.
+        """
 
         def act(order: Order, pid: str, allocations: list[Allocation]) -> None:
             taken = self._references(order, Order.Refunded) if numbered else ()
+            asked = requested(order) if callable(requested) else requested
             order.refund(
                 pid, allocations, reference, currency, capture_reference,
-                numbered=numbered, taken=taken, requested=requested,
+                numbered=numbered, taken=taken, requested=asked,
             )  # fmt: skip
 
         options: dict[str, Any] = {
@@ -252,7 +273,7 @@ class OrderCommands(LedgerApplication):
         if numbered:
             options["numbered"] = True
         if requested:
-            options["requested"] = list(requested)
+            options["requested"] = requested
         return self._money(
             Movement.REFUND, account, order_ref, payment_id, items, success,
             context, options, act, facts,
@@ -345,7 +366,8 @@ class OrderCommands(LedgerApplication):
                 "reason": str(movement),
                 "invoice_number": None,
                 "capture_reference": None,
-                **options,
+                # An option may be found in the order too (a refund's lines).
+                **{k: v(order) if callable(v) else v for k, v in options.items()},
             }
 
             def perform(target: Order) -> None:

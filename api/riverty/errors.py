@@ -172,7 +172,10 @@ def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
         )
     code = CODES[type(error)]
     kind = "TechnicalError" if code.status >= 500 else "BusinessError"  # noqa: PLR2004
-    field = _FIELDS.get(type(error)) or error.extensions().get("field")
+    extensions = error.extensions()
+    field = (
+        _FIELDS.get(type(error)) or extensions.get("field") or extensions.get("missing")
+    )
     return respond(
         code.status, [message(code.code, code.message, field, str(error), kind)]
     )

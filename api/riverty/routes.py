@@ -1,20 +1,26 @@
-"""The Riverty dialect (SPEC §6, seeds 002 and 003): amounts in decimal major units."""
+"""The Riverty dialect's writes (SPEC §6): authorize, update, capture, refund, void.
+
+Amounts are decimal major units (numbers or numeric strings), order numbers
+are not case-sensitive and enum values come in any case. Each answer carries
+the order's amounts with Riverty's meanings (``present.amounts``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from api.auth import Caller, CallerContext, LedgerDep, RiskDep
+from api.riverty import present as p
 from api.riverty import schemas as r
 from api.riverty import translate as t
+from api.riverty.bodies import documented, optional_body
 from api.riverty.errors import RivertyRoute
+from domain.application import OrderLedger
 from domain.idempotency import CommandResult
-from domain.money import to_major
 from domain.order import Order
-from domain.values import RiskOutcome
+from domain.values import OrderDetails, RiskOutcome
 
 ERRORS = {
     status: {"model": list[r.ResponseMessage], "description": description}
@@ -24,6 +30,10 @@ ERRORS = {
         (403, "The key may only read."),
         (404, "No such order for this key's account."),
         (409, "Idempotency-Key reused with another body."),
+        (413, "Request body too large."),
+        (429, "Too many requests."),
+        (500, "Internal server error."),
+        (503, "The ledger cannot answer now; retry."),
     )
 }
 router = APIRouter(
@@ -34,29 +44,30 @@ router = APIRouter(
 )
 
 
-@dataclass(frozen=True)
-class _Amounts:
-    currency: str
-    captured: Decimal
-    authorized: Decimal  # authorized and not released
-    remaining: Decimal  # still capturable
+def command_events(
+    ledger: OrderLedger, account: str, result: CommandResult
+) -> list[Order.Event]:
+    """The events one request recorded, ending at ``result.version``.
+
+    A refund split over several captures records one event per capture; they
+    share the request id of the request that made them (a replay's too).
+    """
+    events = ledger.order_events(account, result.ref)[: result.version]
+    request_id = events[-1].request_id
+    made = []
+    for event in reversed(events):
+        if event.request_id != request_id:
+            break
+        made.append(event)
+    return made[::-1]
 
 
-def _amounts_after(ledger: LedgerDep, account: str, result: CommandResult) -> _Amounts:
-    """The order's totals in major units as this command left them."""
-    after = ledger.result_order(account, result)
-    totals = after.totals()
-    return _Amounts(
-        after.currency,
-        t.major(after, totals.captured),
-        t.major(after, totals.authorized - totals.released),
-        t.major(after, totals.outstanding_authorized),
-    )
+async def _refund_body(request: Request) -> r.RefundIn:
+    return await optional_body(request, r.RefundIn)
 
 
-def _event(ledger: LedgerDep, account: str, result: CommandResult) -> Order.Event:
-    """The event a command ended with: a retry reads the very same one."""
-    return ledger.event_at(account, result.ref, result.version)
+async def _void_body(request: Request) -> r.VoidIn:
+    return await optional_body(request, r.VoidIn)
 
 
 @router.post("/checkout/authorize", summary="Create and authorize an order")
@@ -67,9 +78,11 @@ def authorize(
     items = t.items_in(order.items, order.currency, "order.items", first_line_id=1)
     declared = t.declared_totals(order, order.currency, "order")
     payment = t.reservation_id(account, order.number)
+    details = OrderDetails(metadata={"payment_type": body.payment.type})
     result = ledger.authorize_order(
-        account, order.number, order.currency, items, declared, payment, context
-    )
+        account, order.number, order.currency, items, declared, payment, context,
+        details,
+    )  # fmt: skip
     authorized = ledger.result_order(account, result)
     return r.AuthorizeOut(
         outcome="Accepted",
@@ -81,7 +94,7 @@ def authorize(
 
 @router.post(
     "/orders/{orderNumber}/updateOrder",
-    summary="Replace the items of an authorized, not captured order",
+    summary="Replace the items not captured yet (risk check on an increase)",
 )
 def update_order(
     orderNumber: str,  # noqa: N803 - Riverty's path name
@@ -95,7 +108,7 @@ def update_order(
     result = ledger.replace_order(
         account, orderNumber, t.replacement(summary), risk, context
     )
-    event = _event(ledger, account, result)
+    [event] = command_events(ledger, account, result)
     assert isinstance(event, Order.OrderReplaced | Order.UpdateRejected)  # noqa: S101
     outcome = event.risk_outcome or str(RiskOutcome.ACCEPTED)
     kind = "NotificationMessage" if outcome == RiskOutcome.ACCEPTED else "BusinessError"
@@ -110,12 +123,13 @@ def update_order(
         reservationId=payment,
         checkoutId=t.checkout_id(account, orderNumber),
         expirationDate=t.expiration_date(updated, payment),
-        riskCheckMessages=messages or None,
+        riskCheckMessages=messages,
     )
 
 
 @router.post(
-    "/orders/{orderNumber}/captures", summary="Capture items, or all that remains"
+    "/orders/{orderNumber}/captures",
+    summary="Capture items, or all that remains; invoiceNumber is the captureNumber",
 )
 def capture(
     orderNumber: str,  # noqa: N803
@@ -125,81 +139,94 @@ def capture(
     context: CallerContext,
 ) -> r.CaptureOut:
     account, details = caller.account, body.orderDetails
+    payment = t.reservation_id(account, orderNumber)
     result = ledger.capture(
         account,
         orderNumber,
-        t.reservation_id(account, orderNumber),
-        t.captured_lines(details),
+        payment,
+        t.captured_lines(details, body.invoiceNumber, payment),
+        reference=body.invoiceNumber,
         invoice_number=body.invoiceNumber,
+        numbered=True,
+        declared_total=t.declared_gross(details),
         context=context,
     )
-    event = _event(ledger, account, result)
+    [event] = command_events(ledger, account, result)
     assert isinstance(event, Order.Captured)  # noqa: S101
-    after = _amounts_after(ledger, account, result)
+    after = ledger.result_order(account, result)
+    totals = p.amounts(after)
     return r.CaptureOut(
-        capturedAmount=to_major(sum(a.amount for a in event.items), after.currency),
-        authorizedAmount=after.authorized,
-        remainingAuthorizedAmount=after.remaining,
+        capturedAmount=t.major(after, sum(a.amount for a in event.items)),
+        authorizedAmount=totals["totalAuthorizedAmount"],
+        remainingAuthorizedAmount=totals["remainingAuthorizedAmount"],
         captureNumber=event.reference or "",
+        totalCapturedAmount=totals["totalCapturedAmount"],
+        totalRefundedAmount=totals["totalRefundedAmount"],
     )
 
 
-@router.post("/orders/{orderNumber}/refunds", summary="Refund (part of) a capture")
+@router.post(
+    "/orders/{orderNumber}/refunds",
+    summary="Refund lines, a free amount, a capture, or everything refundable",
+    openapi_extra=documented(r.RefundIn),
+)
 def refund(
     orderNumber: str,  # noqa: N803
-    body: r.RefundIn,
+    body: Annotated[r.RefundIn, Depends(_refund_body)],
     caller: Caller,
     ledger: LedgerDep,
     context: CallerContext,
 ) -> r.RefundOut:
     account = caller.account
     field, lines = body.lines
+    payment = t.reservation_id(account, orderNumber)
+    asked = t.RefundLines(lines, field, body.captureNumber, payment)
     result = ledger.refund(
         account,
         orderNumber,
-        t.reservation_id(account, orderNumber),
-        t.lines_named(lines, field),
+        payment,
+        asked.allocations,
+        reference=body.creditNoteNumber,
         capture_reference=body.captureNumber,
+        numbered=True,
+        requested=asked.requested,
         context=context,
     )
-    event = _event(ledger, account, result)
-    assert isinstance(event, Order.Refunded)  # noqa: S101
-    after = _amounts_after(ledger, account, result)
+    made = command_events(ledger, account, result)
+    after = ledger.result_order(account, result)
     return r.RefundOut(
-        totalCapturedAmount=after.captured,
-        totalAuthorizedAmount=after.authorized,
-        refundNumbers=[event.reference or ""],
+        refundNumbers=[
+            e.reference or "" for e in made if isinstance(e, Order.Refunded)
+        ],
+        **p.amounts(after),
     )
 
 
-@router.post("/orders/{orderNumber}/voids", summary="Void what is not captured")
+@router.post(
+    "/orders/{orderNumber}/voids",
+    summary="Void items, or everything not captured (empty body)",
+    openapi_extra=documented(r.VoidIn),
+)
 def void(
     orderNumber: str,  # noqa: N803
+    body: Annotated[r.VoidIn, Depends(_void_body)],
     caller: Caller,
     ledger: LedgerDep,
     context: CallerContext,
-    body: r.VoidIn | None = None,
 ) -> r.VoidOut:
     account = caller.account
-    details = body.cancellationDetails if body else None
     result = ledger.release(
         account,
         orderNumber,
         t.reservation_id(account, orderNumber),
-        t.lines_named(details.items if details else [], "cancellationDetails.items"),
+        t.void_lines(body),
         reason="void",
         context=context,
     )
-    after = _amounts_after(ledger, account, result)
+    [event] = command_events(ledger, account, result)
+    assert isinstance(event, Order.AuthorizationReleased)  # noqa: S101
+    after = ledger.result_order(account, result)
     return r.VoidOut(
-        totalCapturedAmount=after.captured, totalAuthorizedAmount=after.authorized
+        voidedAmount=t.major(after, sum(a.amount for a in event.items)),
+        **p.amounts(after),
     )
-
-
-@router.get("/orders/{orderNumber}", summary="The order, its captures and amounts")
-def read_order(
-    orderNumber: str,  # noqa: N803
-    caller: Caller,
-    ledger: LedgerDep,
-) -> r.RivertyOrderOut:
-    return t.order_out(ledger.get_order(caller.account, orderNumber))

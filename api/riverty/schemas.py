@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
-Currency = Literal["EUR", "NOK", "SEK", "DKK", "CHF"]
-ItemType = Literal[
+
+def any_case(values: Any) -> BeforeValidator:  # noqa: ANN401 - a Literal type
+    """Riverty takes enum values in any case: ``eur`` is ``EUR``."""
+    canonical = {value.casefold(): value for value in get_args(values)}
+
+    def pick(value: object) -> object:
+        return (
+            canonical.get(value.casefold(), value) if isinstance(value, str) else value
+        )
+
+    return BeforeValidator(pick)
+
+
+CurrencyCode = Literal["EUR", "NOK", "SEK", "DKK", "CHF"]
+Currency = Annotated[CurrencyCode, any_case(CurrencyCode)]
+ItemTypeName = Literal[
     "PhysicalArticle",
     "DigitalArticle",
     "GiftCard",
@@ -18,7 +39,8 @@ ItemType = Literal[
     "Info",
     "Subscription",
 ]
-VatCategory = Literal[
+ItemType = Annotated[ItemTypeName, any_case(ItemTypeName)]
+VatCategoryName = Literal[
     "HighCategory",
     "LowCategory",
     "NullCategory",
@@ -26,6 +48,9 @@ VatCategory = Literal[
     "MiddleCategory",
     "OtherCategory",
 ]
+VatCategory = Annotated[VatCategoryName, any_case(VatCategoryName)]
+RefundTypeName = Literal["Refund", "Return"]
+RefundType = Annotated[RefundTypeName, any_case(RefundTypeName)]
 Outcome = Literal["Accepted", "Pending", "Rejected", "NotEvaluated"]
 
 
@@ -97,21 +122,26 @@ class OrderDetailsIn(_Body):
 
 
 class CaptureIn(_Body):
+    """``invoiceNumber`` is optional; given, it becomes the ``captureNumber``."""
+
     orderDetails: OrderDetailsIn
-    invoiceNumber: str = Field(min_length=1, max_length=50)
+    invoiceNumber: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class RefundIn(_Body):
     """Riverty's reference names the lines ``items``; its SDK sends ``orderItems``.
 
     Reading only one of them would take a refund of some lines for a refund
-    of everything: both are read, and two different lists are refused.
+    of everything: both are read, and two different lists are refused. No
+    ``captureNumber`` refunds across the captures; no lines refund everything
+    refundable (the SDK's full refund sends ``""``).
     """
 
-    captureNumber: str = Field(min_length=1, max_length=100)
+    captureNumber: str | None = Field(default=None, min_length=1, max_length=50)
     items: list[OrderItemIn] | None = Field(default=None, max_length=200)
     orderItems: list[OrderItemIn] | None = Field(default=None, max_length=200)
-    refundType: Literal["Refund", "Return"] | None = None
+    refundType: RefundType | None = None
+    creditNoteNumber: str | None = Field(default=None, min_length=1, max_length=19)
 
     @model_validator(mode="after")
     def _one_list_of_lines(self) -> Self:
@@ -125,11 +155,11 @@ class RefundIn(_Body):
         return self
 
     @property
-    def lines(self) -> tuple[str, list[OrderItemIn]]:
+    def lines(self) -> tuple[str, list[OrderItemIn] | None]:
         """The field the lines came in (for error paths), and the lines."""
         if self.items is not None:
             return "items", self.items
-        return "orderItems", self.orderItems or []
+        return "orderItems", self.orderItems
 
 
 class VoidIn(_Body):
@@ -150,10 +180,24 @@ class AuthorizeOut(BaseModel):
     reservationId: str
     checkoutId: str
     expirationDate: str | None
+    riskCheckMessages: list[ResponseMessage] = Field(default_factory=list)
 
 
 class UpdateOrderOut(AuthorizeOut):
-    riskCheckMessages: list[ResponseMessage] | None = None
+    pass
+
+
+class OrderAmounts(BaseModel):
+    """The order's amounts after a request, with Riverty's meanings.
+
+    ``totalAuthorizedAmount`` is what was authorized (a void does not lower
+    it); ``remainingAuthorizedAmount`` is what can still be captured.
+    """
+
+    totalCapturedAmount: Amount
+    totalAuthorizedAmount: Amount
+    remainingAuthorizedAmount: Amount
+    totalRefundedAmount: Amount
 
 
 class CaptureOut(BaseModel):
@@ -161,53 +205,108 @@ class CaptureOut(BaseModel):
     authorizedAmount: Amount
     remainingAuthorizedAmount: Amount
     captureNumber: str
-
-
-class RefundOut(BaseModel):
     totalCapturedAmount: Amount
-    totalAuthorizedAmount: Amount
+    totalRefundedAmount: Amount
+
+
+class RefundOut(OrderAmounts):
     refundNumbers: list[str]
 
 
-class VoidOut(BaseModel):
-    totalCapturedAmount: Amount
-    totalAuthorizedAmount: Amount
+class VoidOut(OrderAmounts):
+    voidedAmount: Amount
 
 
-class OrderItemOut(BaseModel):
-    lineId: int
+class ItemOut(BaseModel):
+    """An item as Riverty echoes it (order, capture, refund or void items)."""
+
     productId: str
     description: str
-    type: str | None
-    grossUnitPrice: Amount | None
+    type: str | None = None
+    netUnitPrice: Amount
+    grossUnitPrice: Amount
     quantity: Amount
-    grossAmount: Amount
-    netAmount: Amount
-    vatPercent: Amount | None
+    vatPercent: Amount | None = None
+    vatAmount: Amount
 
 
-class CaptureSummaryOut(BaseModel):
-    captureNumber: str
-    invoiceNumber: str | None
-    capturedAmount: Amount
-    refundedAmount: Amount
-
-
-class OrderDetailsOut(BaseModel):
-    orderNumber: str
-    currency: str
-    totalGrossAmount: Amount
-    totalNetAmount: Amount
-    items: list[OrderItemOut]
-
-
-class RivertyOrderOut(BaseModel):
-    orderDetails: OrderDetailsOut
-    status: str
-    reservationId: str
-    expirationDate: str | None
+class OrderItemOut(ItemOut):
+    lineNumber: int
+    # The ledger's per-line balances (an addition to Riverty's shape).
     authorizedAmount: Amount
     capturedAmount: Amount
     refundedAmount: Amount
-    remainingAuthorizedAmount: Amount
-    captures: list[CaptureSummaryOut]
+    voidedAmount: Amount
+
+
+class CaptureRecordOut(BaseModel):
+    reservationId: str
+    captureNumber: str
+    orderNumber: str
+    amount: Amount
+    balance: Amount  # what of the capture is not refunded
+    totalRefundedAmount: Amount
+    currency: str
+    insertedAt: str
+    updatedAt: str
+    invoiceNumber: str | None
+    captureItems: list[ItemOut]
+
+
+class RefundRecordOut(BaseModel):
+    reservationId: str
+    refundNumber: str
+    orderNumber: str
+    amount: Amount  # negative, as Riverty shows a refund
+    balance: Amount
+    currency: str
+    insertedAt: str
+    updatedAt: str
+    captureNumber: str | None
+    refundItems: list[ItemOut]
+
+
+class CancellationOut(BaseModel):
+    cancellationNo: str
+    cancellationAmount: Amount
+    insertedAt: str
+    cancellationItems: list[ItemOut]
+
+
+class CapturesOut(BaseModel):
+    captures: list[CaptureRecordOut]
+
+
+class RefundsOut(BaseModel):
+    refunds: list[RefundRecordOut]
+
+
+class VoidsOut(BaseModel):
+    cancellations: list[CancellationOut]
+
+
+class OrderDetailsOut(BaseModel):
+    orderId: str
+    orderNumber: str
+    totalNetAmount: Amount
+    totalGrossAmount: Amount
+    currency: str
+    status: Literal["Accepted", "Cancelled", "Expired"]
+    insertedAt: str
+    updatedAt: str
+    expirationDate: str | None
+    orderItems: list[OrderItemOut]
+
+
+class PaymentOut(BaseModel):
+    type: str
+
+
+class RivertyOrderOut(OrderAmounts):
+    orderDetails: OrderDetailsOut
+    reservationId: str
+    ledgerStatus: str  # the ledger's own status word (SPEC §4)
+    captures: list[CaptureRecordOut]
+    refunds: list[RefundRecordOut]
+    cancellations: list[CancellationOut]
+    payment: PaymentOut | None

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 from uuid import uuid5
 
 from api.riverty import schemas as r
-from domain.errors import CurrencyMismatchError, UnknownProductError
-from domain.money import line_amount_minor, to_major, to_minor
+from domain.errors import (
+    CurrencyMismatchError,
+    EmptyRequestError,
+    TotalsMismatchError,
+    UnknownProductError,
+)
+from domain.money import allocate, line_amount_minor, to_major, to_minor
+from domain.money_errors import NothingRefundableError, UnknownCaptureError
 from domain.order import Order, order_uuid
 from domain.rules import check_totals
-from domain.values import Allocation, Item, TaxLine
+from domain.values import Allocation, Item, Line, RequestedLine, TaxLine
 
 DESCRIPTION_LIMIT = 255  # Riverty truncates longer descriptions
 
@@ -57,6 +64,19 @@ def items_in(
     return converted
 
 
+def _same_product(line: Line, item: Item, *, signless: bool) -> bool:
+    """The order line an item names: its product at its unit price.
+
+    Refund lines may carry the price negated (Riverty's SDK negates every
+    amount of a partial refund), so refunds compare magnitudes.
+    """
+    if line.item.item_id != item.item_id:
+        return False
+    if signless and line.item.unit_price is not None and item.unit_price is not None:
+        return abs(line.item.unit_price) == abs(item.unit_price)
+    return line.item.unit_price == item.unit_price
+
+
 def allocations_in(
     order: Order, items: Sequence[r.OrderItemIn], path: str
 ) -> tuple[list[Allocation], list[Item]]:
@@ -66,13 +86,7 @@ def allocations_in(
     allocations = []
     for index, item in enumerate(wanted):
         line = next(
-            (
-                line
-                for line in free
-                if (line.item.item_id, line.item.unit_price)
-                == (item.item_id, item.unit_price)
-            ),
-            None,
+            (ln for ln in free if _same_product(ln, item, signless=False)), None
         )
         if line is None:
             raise UnknownProductError(f"{path}[{index}].productId", item.item_id)
@@ -88,18 +102,135 @@ def lines_named(
     return lambda order: allocations_in(order, items, path)[0]
 
 
-def captured_lines(details: r.OrderDetailsIn) -> Callable[[Order], list[Allocation]]:
-    """A capture's lines; with items, its declared totals must match them."""
+def void_lines(body: r.VoidIn) -> Callable[[Order], list[Allocation]]:
+    """A void's lines; an empty body voids everything still authorized.
+
+    ``cancellationDetails`` without items names nothing: refused rather than
+    read as "everything" (a partial void that lost its lines).
+    """
+    details = body.cancellationDetails
+    if details is None:
+        return lambda _: []
+    if not details.items:
+        raise EmptyRequestError("cancellationDetails.items")
+    return lines_named(details.items, "cancellationDetails.items")
+
+
+def captured_lines(
+    details: r.OrderDetailsIn, invoice_number: str | None, payment_id: str
+) -> Callable[[Order], list[Allocation]]:
+    """A capture's lines, checked against its declared totals.
+
+    Without items it captures everything still authorized, which must be
+    what ``totalGrossAmount`` declares: a 200 never records another amount.
+    (A capture repeated under its number is answered before this matters.)
+    """
 
     def lines(order: Order) -> list[Allocation]:
         allocations, items = allocations_in(order, details.items, "orderDetails.items")
+        gross, net = declared_totals(details, order.currency, "orderDetails")
         if items:
-            check_totals(
-                items, *declared_totals(details, order.currency, "orderDetails")
-            )
+            check_totals(items, gross, net)
+        elif invoice_number not in order.captures:
+            remaining = order.totals(payment_id).outstanding_authorized
+            if gross != remaining:
+                raise TotalsMismatchError(
+                    [
+                        {
+                            "total": "gross",
+                            "declared_minor": gross,
+                            "computed_minor": remaining,
+                        }
+                    ]
+                )
         return allocations
 
     return lines
+
+
+def declared_gross(details: r.OrderDetailsIn) -> Callable[[Order], int]:
+    return lambda order: declared_totals(details, order.currency, "orderDetails")[0]
+
+
+@dataclass(frozen=True)
+class RefundLines:
+    """A Riverty refund's lines in the order it acts on.
+
+    A line naming an order line's product (at its unit price, either sign)
+    refunds that line. A line naming no product of the order is a free
+    amount (WooCommerce's ``REFUND`` line): it is spread over the refundable
+    lines pro rata, largest remainder in line order, and kept as sent.
+    """
+
+    items: Sequence[r.OrderItemIn] | None
+    path: str
+    capture_number: str | None
+    payment_id: str
+
+    def allocations(self, order: Order) -> list[Allocation]:
+        return self._translate(order)[0]
+
+    def requested(self, order: Order) -> list[RequestedLine]:
+        return self._translate(order)[1]
+
+    def _translate(self, order: Order) -> tuple[list[Allocation], list[RequestedLine]]:
+        if self.items is None:
+            return [], []  # nothing named: everything refundable
+        if not self.items:
+            raise EmptyRequestError(self.path)
+        wanted = items_in(self.items, order.currency, self.path)
+        products = {line.item.item_id for line in order.lines if not line.is_reversal}
+        open_lines = [line for line in order.lines if not line.is_reversal]
+        amounts: dict[int, int] = {}
+        asked: list[RequestedLine] = []
+        for index, item in enumerate(wanted):
+            if item.item_id not in products:
+                asked.append(
+                    RequestedLine(
+                        item.item_id, item.description, abs(item.gross_amount)
+                    )
+                )
+                continue
+            line = next(
+                (ln for ln in open_lines if _same_product(ln, item, signless=True)),
+                None,
+            )
+            if line is None:
+                raise UnknownProductError(
+                    f"{self.path}[{index}].productId", item.item_id
+                )
+            open_lines.remove(line)
+            amounts[line.line_id] = line.sign * abs(item.gross_amount)
+        if asked:
+            self._spread(order, sum(a.amount for a in asked), amounts)
+        allocations = [Allocation(lid, amount) for lid, amount in amounts.items()]
+        if not allocations or any(a.amount == 0 for a in allocations):
+            # Lines that come to nothing must not read as "refund everything".
+            raise EmptyRequestError(self.path)
+        return allocations, asked
+
+    def _spread(self, order: Order, total: int, amounts: dict[int, int]) -> None:
+        """Add a free amount over the refundable lines not already named."""
+        if self.capture_number is not None:
+            capture = order.captures.get(self.capture_number)
+            if capture is None:
+                raise UnknownCaptureError(self.capture_number)
+            room = {lid: capture.remaining(lid) for lid in order.lines_by_id}
+        else:
+            room = {
+                a.line_id: a.amount for a in order.refundable_items(self.payment_id)
+            }
+        weights = {
+            lid: left - amounts.get(lid, 0) for lid, left in sorted(room.items())
+        }
+        weights = {lid: w for lid, w in weights.items() if w > 0}
+        if not weights:
+            raise NothingRefundableError
+        for lid, part in zip(
+            weights, allocate(total, list(weights.values())), strict=True
+        ):
+            if part:
+                amounts[lid] = amounts.get(lid, 0) + part
 
 
 def replacement(
@@ -138,56 +269,3 @@ def major(order: Order, amount_minor: int) -> Decimal:
 def expiration_date(order: Order, payment_id: str) -> str | None:
     expires = order.expiry.get(payment_id)
     return expires.date().isoformat() if expires else None
-
-
-def order_out(order: Order) -> r.RivertyOrderOut:
-    payment = reservation_id(order.account, order.order_ref)
-    totals = order.totals()
-    return r.RivertyOrderOut(
-        orderDetails=r.OrderDetailsOut(
-            orderNumber=order.order_ref,
-            currency=order.currency,
-            totalGrossAmount=major(order, order.gross_total),
-            totalNetAmount=major(
-                order, sum(line.item.net_amount for line in order.lines)
-            ),
-            items=[
-                r.OrderItemOut(
-                    lineId=line.line_id,
-                    productId=line.item.item_id,
-                    description=line.item.description,
-                    type=line.item.item_type,
-                    grossUnitPrice=(
-                        major(order, line.item.unit_price)
-                        if line.item.unit_price is not None
-                        else None
-                    ),
-                    quantity=line.item.quantity,
-                    grossAmount=major(order, line.item.gross_amount),
-                    netAmount=major(order, line.item.net_amount),
-                    vatPercent=(
-                        line.item.tax_lines[0].percentage
-                        if line.item.tax_lines
-                        else None
-                    ),
-                )
-                for line in order.lines
-            ],
-        ),
-        status=str(order.status),
-        reservationId=payment,
-        expirationDate=expiration_date(order, payment),
-        authorizedAmount=major(order, totals.authorized - totals.released),
-        capturedAmount=major(order, totals.captured),
-        refundedAmount=major(order, totals.refunded),
-        remainingAuthorizedAmount=major(order, totals.outstanding_authorized),
-        captures=[
-            r.CaptureSummaryOut(
-                captureNumber=number,
-                invoiceNumber=capture.invoice_number,
-                capturedAmount=major(order, sum(a.amount for a in capture.captured)),
-                refundedAmount=major(order, sum(a.amount for a in capture.refunded)),
-            )
-            for number, capture in order.captures.items()
-        ],
-    )
