@@ -23,11 +23,24 @@ ORDER_TOPICS = frozenset(
 
 @dataclass(frozen=True)
 class Folded:
-    """An event, the order after it, and (for a replacement) the lines it replaced."""
+    """An event, the order after it, and (for a replacement) its lines' balances.
+
+    ``replaced``: every line's balances before the replacement; ``after``:
+    after it. Copies, since ``order`` is the live object later events change.
+    """
 
     event: Order.Event
     order: Order
     replaced: tuple[tuple[int, str, Balance], ...] = ()
+    after: tuple[tuple[int, str, Balance], ...] = ()
+
+
+def _balances(order: Order) -> tuple[tuple[int, str, Balance], ...]:
+    return tuple(
+        (line.line_id, pid, copy(balance))
+        for line in order.lines
+        for pid, balance in line.payments.items()
+    )
 
 
 class OrderFolder:
@@ -46,18 +59,14 @@ class OrderFolder:
                 version=event.originator_version - 1,
                 projector_func=replay,
             )
-        replaced: tuple[tuple[int, str, Balance], ...] = ()
-        if isinstance(event, Order.OrderReplaced) and order is not None:
-            replaced = tuple(
-                (line.line_id, pid, copy(balance))
-                for line in order.lines
-                for pid, balance in line.payments.items()
-            )
+        replacing = isinstance(event, Order.OrderReplaced)
+        replaced = _balances(order) if replacing and order is not None else ()
         mutated: Any = event.mutate(order)
+        after = _balances(mutated) if replacing else ()
         self.orders[event.originator_id] = mutated
         while len(self.orders) > self.capacity:
             self.orders.popitem(last=False)
-        return Folded(event, mutated, replaced)
+        return Folded(event, mutated, replaced, after)
 
     def forget(self) -> None:
         """Drop every cached order (after a failed batch, state may be ahead)."""

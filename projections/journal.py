@@ -69,6 +69,15 @@ def journal_rows(folded: Folded, notification_id: int) -> Iterator[JournalRow]:
                 yield row(line_id, payment_id, "authorization", -balance.authorized)
             if balance.released:
                 yield row(line_id, payment_id, "release", -balance.released)
+        spread = {(a.line_id, event.payment_id): a.amount for a in event.authorization}
+        # A line with captured money keeps its balances: what stays authorized
+        # and released on it is written again, so the journal sums to them.
+        for line_id, payment_id, balance in folded.after:
+            kept = balance.authorized - spread.get((line_id, payment_id), 0)
+            if kept:
+                yield row(line_id, payment_id, "authorization", kept)
+            if balance.released:
+                yield row(line_id, payment_id, "release", balance.released)
         if event.payment_id is not None:
             for allocation in event.authorization:
                 yield row(

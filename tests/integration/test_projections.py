@@ -17,7 +17,8 @@ from domain.errors import LedgerError
 from domain.values import Allocation
 from projections import runner as runner_module
 from projections import wakeup
-from tests.builders import item
+from domain.risk import MaxIncreaseRiskCheck
+from tests.builders import fixed_replacement, item
 from tests.integration.workload import run_workload
 
 
@@ -232,3 +233,22 @@ def test_a_following_runner_wakes_on_commit_not_on_its_poll_interval(
     finally:
         stop.set()
         follower.join(timeout=70)
+
+
+def test_a_replacement_after_a_partial_capture_is_projected_exactly(
+    pg_ledger, projections, database_url, schema
+):
+    """SPEC §4.8: the captured line keeps its money in every read model."""
+    pg_ledger.create_order("acct", "KEPT", "NOK", [item(1, 1000), item(2, 500)])
+    pg_ledger.authorize("acct", "KEPT", "P", [Allocation(1, 1000), Allocation(2, 500)])
+    pg_ledger.capture("acct", "KEPT", "P", [Allocation(1, 400)])
+    pg_ledger.release("acct", "KEPT", "P", [Allocation(1, 100)])
+    new = [item(0, 1000, item_id="SKU-1"), item(0, 300, item_id="NEW")]
+    pg_ledger.replace_order(
+        "acct", "KEPT", fixed_replacement(new, 1300, 1300), MaxIncreaseRiskCheck(0)
+    )
+    order = pg_ledger.get_order("acct", "KEPT")
+    assert order.line(1).balance().captured == 400
+    assert order.totals().outstanding_authorized == 800  # 500 on line 1, 300 new
+    projections.catch_up()
+    assert_projected(pg_ledger, ["KEPT"], database_url, schema)
