@@ -24,9 +24,9 @@ from api.middleware import (
 )
 from api.native import finance
 from api.native import routes as orders
-from api.native.problems import install_fallback_handlers
 from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
+from api.routing import install_fallback_handlers
 from api.settings import Settings
 from domain.application import OrderLedger
 

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.context import current_request_id
-from api.errors import DialectRoute, FieldError, http_code, render_error
+from api.errors import DialectRoute, FieldError, http_code
 from domain import errors as e
 from domain import money_errors as m
 
@@ -173,13 +171,3 @@ class NativeProblems:
 
 class NativeRoute(DialectRoute):
     renderer = NativeProblems()
-
-
-def install_fallback_handlers(app: FastAPI) -> None:
-    """Failures outside every route (an unknown path, a wrong method): native."""
-
-    async def fallback(request: Request, exc: Exception) -> Response:
-        return await render_error(NativeProblems(), request, exc)
-
-    app.add_exception_handler(StarletteHTTPException, fallback)
-    app.add_exception_handler(RequestValidationError, fallback)

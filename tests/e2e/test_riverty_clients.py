@@ -13,6 +13,7 @@ asked for.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -467,3 +468,46 @@ class TestErrorsInRivertysFormat:
         headers = {"Content-Type": "application/json"}
         broken = post(writer, "E-2", "refunds", content="{", headers=headers)
         assert codes(broken) == [("400.001", "request")]
+
+    def test_a_path_no_route_has_is_answered_in_rivertys_format(self, writer):
+        assert codes(writer.get(f"{API}/no/such/path"), 404) == [("404.000", None)]
+        wrong_method = writer.delete(f"{API}/orders/E-1")
+        assert codes(wrong_method, 405) == [("405.000", None)]
+
+
+class TestRaces:
+    """SPEC §4.6 and §4.11 with Riverty's shapes: racing requests never over-move."""
+
+    def test_racing_full_refunds_refund_the_capture_once(self, api, writer):
+        ok(authorize(writer, "RACE-1"))
+        capture_all(writer, "RACE-1", "RACE-1-A", gross=285)
+
+        def full_refund(_: int) -> int:
+            with api.client(api.writer) as client:
+                return post(client, "RACE-1", "refunds", content="").status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(full_refund, range(8)))
+        assert statuses.count(200) == 1, statuses
+        assert set(statuses) <= {200, 400}, statuses
+        assert totals(writer, "RACE-1")["refunded"] == 28500
+
+    def test_racing_captures_under_one_invoice_number_capture_once(self, api, writer):
+        ok(authorize(writer, "RACE-2"))
+        body = {
+            "orderDetails": {
+                "totalGrossAmount": 200,
+                "totalNetAmount": 168,
+                "items": [JACKET],
+            },
+            "invoiceNumber": "RACE-2-INV",
+        }
+
+        def capture(_: int) -> dict[str, Any]:
+            with api.client(api.writer) as client:
+                return ok(post(client, "RACE-2", "captures", json=body))
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(capture, range(8)))
+        assert all(answer == answers[0] for answer in answers)
+        assert totals(writer, "RACE-2")["captured"] == 20000
