@@ -64,25 +64,36 @@ def journal_rows(folded: Folded, notification_id: int) -> Iterator[JournalRow]:
         for allocation in event.items:  # type: ignore[attr-defined]
             yield row(allocation.line_id, event.payment_id, kind, allocation.amount)  # type: ignore[attr-defined]
     elif isinstance(event, Order.OrderReplaced):
-        for line_id, payment_id, balance in folded.replaced:
-            if balance.authorized:
-                yield row(line_id, payment_id, "authorization", -balance.authorized)
-            if balance.released:
-                yield row(line_id, payment_id, "release", -balance.released)
-        spread = {(a.line_id, event.payment_id): a.amount for a in event.authorization}
-        # A line with captured money keeps its balances: what stays authorized
-        # and released on it is written again, so the journal sums to them.
-        for line_id, payment_id, balance in folded.after:
-            kept = balance.authorized - spread.get((line_id, payment_id), 0)
-            if kept:
-                yield row(line_id, payment_id, "authorization", kept)
-            if balance.released:
-                yield row(line_id, payment_id, "release", balance.released)
-        if event.payment_id is not None:
-            for allocation in event.authorization:
-                yield row(
-                    allocation.line_id,
-                    event.payment_id,
-                    "authorization",
-                    allocation.amount,
-                )
+        for line_id, payment_id, kind, amount in _replacement_moves(folded, event):
+            yield row(line_id, payment_id, kind, amount)
+
+
+Move = tuple[int, str, str, int]  # line, payment, kind, amount
+
+
+def _replacement_moves(folded: Folded, event: Order.OrderReplaced) -> Iterator[Move]:
+    """Undo the replaced lines' authorization and releases, then write the new.
+
+    A line with captured money keeps its balances: what stays authorized and
+    released on it is written again, so the journal sums to the balances.
+    """
+    for line_id, payment_id, balance in folded.replaced:
+        if balance.authorized:
+            yield line_id, payment_id, "authorization", -balance.authorized
+        if balance.released:
+            yield line_id, payment_id, "release", -balance.released
+    spread = {(a.line_id, event.payment_id): a.amount for a in event.authorization}
+    for line_id, payment_id, balance in folded.after:
+        kept = balance.authorized - spread.get((line_id, payment_id), 0)
+        if kept:
+            yield line_id, payment_id, "authorization", kept
+        if balance.released:
+            yield line_id, payment_id, "release", balance.released
+    if event.payment_id is not None:
+        for allocation in event.authorization:
+            yield (
+                allocation.line_id,
+                event.payment_id,
+                "authorization",
+                allocation.amount,
+            )

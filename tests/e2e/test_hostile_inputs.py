@@ -88,7 +88,7 @@ def test_riverty_goods_alone_cannot_be_captured_past_a_discount(writer):
     }
     response = writer.post(f"{riverty.API}/orders/DISC-1/captures", json=only_goods)
     assert response.status_code == 400, response.text
-    assert response.json()[0]["code"] == "400.202"  # over capture
+    assert response.json()[0]["code"] == "400.909"  # over capture
     void_discount = {
         "cancellationDetails": {
             "totalGrossAmount": -20,
@@ -98,7 +98,7 @@ def test_riverty_goods_alone_cannot_be_captured_past_a_discount(writer):
     }
     response = writer.post(f"{riverty.API}/orders/DISC-1/voids", json=void_discount)
     assert response.status_code == 400, response.text
-    assert response.json()[0]["code"] == "400.215"  # a total below zero
+    assert response.json()[0]["code"] == "400.907"  # a total below zero
     order = ok(writer.get(f"{riverty.API}/orders/DISC-1"))
     assert order["remainingAuthorizedAmount"] == 80
 

@@ -49,7 +49,9 @@ def capture_all(
     return ok(post(client, number, "captures", json=body))
 
 
-def sdk_refund_line(line: dict[str, Any], quantity: int | None = None) -> dict[str, Any]:
+def sdk_refund_line(
+    line: dict[str, Any], quantity: int | None = None
+) -> dict[str, Any]:
     """A line as Riverty's PHP SDK builds a partial refund: amounts negated,
     the quantity as a string, ``refundType`` lost on the way."""
     return {
@@ -66,7 +68,12 @@ def sdk_refund_line(line: dict[str, Any], quantity: int | None = None) -> dict[s
 class TestRequestsAsClientsSendThem:
     def test_string_amounts_and_quantities(self, writer):
         items = [
-            {**JACKET, "grossUnitPrice": "100.00", "netUnitPrice": "84", "quantity": "2"},
+            {
+                **JACKET,
+                "grossUnitPrice": "100.00",
+                "netUnitPrice": "84",
+                "quantity": "2",
+            },
             {**SOCKS, "grossUnitPrice": "10", "quantity": "5", "vatAmount": "1.6"},
             HAT,
             SHIP,
@@ -78,7 +85,11 @@ class TestRequestsAsClientsSendThem:
 
     def test_order_numbers_and_enum_values_in_any_case(self, writer):
         items = [{**SHIP, "type": "shippingfee", "vatCategory": "highcategory"}]
-        ok(authorize(writer, "Case-Order", [JACKET, SOCKS, HAT, *items], currency="eur"))
+        ok(
+            authorize(
+                writer, "Case-Order", [JACKET, SOCKS, HAT, *items], currency="eur"
+            )
+        )
         answer = capture_all(writer, "CASE-ORDER", "inv-case")
         assert answer["totalCapturedAmount"] == 285
         read = ok(writer.get(f"{API}/orders/case-order"))
@@ -185,7 +196,9 @@ class TestRefunds:
         assert lines == {1: 0, 2: 2000, 3: 0, 4: 0}
 
     @pytest.mark.parametrize(
-        "body", [None, "", "null", "{}", '""'], ids=["none", "empty", "null", "{}", '""']
+        "body",
+        [None, "", "null", "{}", '""'],
+        ids=["none", "empty", "null", "{}", '""'],
     )
     def test_an_empty_body_refunds_everything(self, writer, body):
         number = f"F-EMPTY-{len(body or '')}-{body!s:.2}"
@@ -268,7 +281,11 @@ class TestRefunds:
         ok(authorize(writer, "W-2"))
         capture_all(writer, "W-2", "W-2")
         line = {**item("REFUND", -1, -1), "vatAmount": 0}
-        ok(post(writer, "W-2", "refunds", json={"captureNumber": "W-2", "items": [line]}))
+        ok(
+            post(
+                writer, "W-2", "refunds", json={"captureNumber": "W-2", "items": [line]}
+            )
+        )
         lines = {
             ln["line_id"]: ln["balance"]["refunded"]
             for ln in ok(writer.get(f"{NATIVE}/orders/W-2"))["lines"]
@@ -353,7 +370,11 @@ class TestVoidsAndReads:
             "SHIP",
         ]
         jacket = details["orderItems"][0]
-        assert (jacket["grossUnitPrice"], jacket["netUnitPrice"], jacket["quantity"]) == (
+        assert (
+            jacket["grossUnitPrice"],
+            jacket["netUnitPrice"],
+            jacket["quantity"],
+        ) == (
             100,
             84,
             2,

@@ -14,10 +14,10 @@ from psycopg import sql
 
 from domain.application import OrderLedger
 from domain.errors import LedgerError
+from domain.risk import MaxIncreaseRiskCheck
 from domain.values import Allocation
 from projections import runner as runner_module
 from projections import wakeup
-from domain.risk import MaxIncreaseRiskCheck
 from tests.builders import fixed_replacement, item
 from tests.integration.workload import run_workload
 

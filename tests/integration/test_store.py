@@ -67,14 +67,14 @@ def test_long_orders_are_snapshotted_and_read_the_same(pg_ledger):
         pg_ledger.authorize("acct", "O1", "P", alloc((line_id, 100 + line_id)))
     for line_id in range(1, 6):  # 47-51: referenced captures end up in the snapshot
         pg_ledger.capture(
-            "acct", "O1", "P", alloc((line_id, 100)), invoice_number=f"I{line_id}"
+            "acct", "O1", "P", alloc((line_id, 100)), reference=f"I{line_id}"
         )
-    pg_ledger.refund("acct", "O1", "P", [], capture_reference="O1-C1")
+    pg_ledger.refund("acct", "O1", "P", [], capture_reference="I1")
     order = pg_ledger.get_order("acct", "O1")
     assert pg_ledger.snapshots is not None
     versions = [s.originator_version for s in pg_ledger.snapshots.get(order.id)]
     assert versions == [50]
-    assert order.captures["O1-C1"].refunds == 1
+    assert order.captures["I1"].refunds == 1
     assert state_of(order) == state_of(replayed_without_snapshots(pg_ledger, order))
 
 
