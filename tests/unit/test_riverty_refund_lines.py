@@ -57,23 +57,21 @@ def line(sku: str, gross: str, quantity: str = "1") -> OrderItemIn:
     )
 
 
-def refund(
-    order: Order, *items: OrderItemIn, capture: str | None = None
-) -> RefundLines:
-    return RefundLines(list(items), "orderItems", capture, PID)
+def refund(*items: OrderItemIn) -> RefundLines:
+    return RefundLines(list(items), "orderItems", None, PID)
 
 
 class TestNamedLines:
     def test_a_negated_price_refunds_the_line(self):
         order = an_order(1000, 500)
-        asked = refund(order, line("SKU-2", "-5.00"))
+        asked = refund(line("SKU-2", "-5.00"))
         assert asked.allocations(order) == alloc((2, 500))
         assert asked.requested(order) == []
 
     def test_a_product_at_another_price_is_refused(self):
         order = an_order(1000)
         with pytest.raises(UnknownProductError):
-            refund(order, line("SKU-1", "-9.99")).allocations(order)
+            refund(line("SKU-1", "-9.99")).allocations(order)
 
     def test_no_list_means_everything_and_an_empty_list_is_refused(self):
         order = an_order(1000)
@@ -85,20 +83,20 @@ class TestNamedLines:
 class TestFreeAmounts:
     def test_a_free_amount_is_spread_and_kept_as_sent(self):
         order = an_order(1000, 500)
-        asked = refund(order, line("REFUND", "-3.00"))
+        asked = refund(line("REFUND", "-3.00"))
         assert asked.allocations(order) == alloc((1, 200), (2, 100))
         assert asked.requested(order) == [RequestedLine("REFUND", "REFUND", 300)]
 
     def test_named_lines_are_not_spread_on_again(self):
         order = an_order(1000, 500)
-        asked = refund(order, line("SKU-2", "-5.00"), line("REFUND", "-1.00"))
+        asked = refund(line("SKU-2", "-5.00"), line("REFUND", "-1.00"))
         assert asked.allocations(order) == alloc((2, 500), (1, 100))
 
     def test_nothing_refundable_left_is_refused(self):
         order = an_order(1000)
         order.refund(PID, alloc((1, 1000)))
         with pytest.raises(NothingRefundableError):
-            refund(order, line("REFUND", "-1.00")).allocations(order)
+            refund(line("REFUND", "-1.00")).allocations(order)
 
     @given(
         prices=st.lists(
@@ -110,7 +108,7 @@ class TestFreeAmounts:
         order = an_order(*prices)
         total = max(1, int(sum(prices) * share))
         amount = f"-{Decimal(total).scaleb(-2)}"
-        parts = refund(order, line("REFUND", amount)).allocations(order)
+        parts = refund(line("REFUND", amount)).allocations(order)
         assert sum(a.amount for a in parts) == total
         for part in parts:
             assert 0 < part.amount <= prices[part.line_id - 1]
