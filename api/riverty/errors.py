@@ -85,6 +85,16 @@ _FIELDS: Final[Mapping[type[e.LedgerError], str]] = {
     e.OrderExistsError: "order.number",
 }
 
+# The ledger's names for the numbers a request carries → the body's field.
+_BODY_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "captures": {"reference": "invoiceNumber", "invoice_number": "invoiceNumber"},
+    "refunds": {
+        "reference": "creditNoteNumber",
+        "refund_number": "creditNoteNumber",
+        "capture_reference": "captureNumber",
+    },
+}
+
 # Seed 003's exact wording, including its Dutch customer-facing message.
 TOTALS: Final[Mapping[str, dict[str, str]]] = {
     "net": {
@@ -176,6 +186,8 @@ def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
     field = (
         _FIELDS.get(type(error)) or extensions.get("field") or extensions.get("missing")
     )
+    endpoint = request.url.path.rsplit("/", 1)[-1]
+    field = _BODY_NAMES.get(endpoint, {}).get(str(field), field)
     return respond(
         code.status, [message(code.code, code.message, field, str(error), kind)]
     )

@@ -179,8 +179,8 @@ class RefundLines:
         if not self.items:
             raise EmptyRequestError(self.path)
         wanted = items_in(self.items, order.currency, self.path)
-        products = {line.item.item_id for line in order.lines if not line.is_reversal}
-        open_lines = [line for line in order.lines if not line.is_reversal]
+        originals = [line for line in order.lines if not line.is_reversal]
+        products = {line.item.item_id for line in originals}
         amounts: dict[int, int] = {}
         asked: list[RequestedLine] = []
         for index, item in enumerate(wanted):
@@ -191,16 +191,14 @@ class RefundLines:
                     )
                 )
                 continue
-            line = next(
-                (ln for ln in open_lines if _same_product(ln, item, signless=True)),
-                None,
-            )
+            line = self._line_for(order, item, originals, amounts)
             if line is None:
                 raise UnknownProductError(
                     f"{self.path}[{index}].productId", item.item_id
                 )
-            open_lines.remove(line)
-            amounts[line.line_id] = line.sign * abs(item.gross_amount)
+            amounts[line.line_id] = amounts.get(line.line_id, 0) + line.sign * abs(
+                item.gross_amount
+            )
         if asked:
             self._spread(order, sum(a.amount for a in asked), amounts)
         allocations = [Allocation(lid, amount) for lid, amount in amounts.items()]
@@ -208,6 +206,25 @@ class RefundLines:
             # Lines that come to nothing must not read as "refund everything".
             raise EmptyRequestError(self.path)
         return allocations, asked
+
+    def _line_for(
+        self,
+        order: Order,
+        item: Item,
+        originals: list[Line],
+        amounts: dict[int, int],
+    ) -> Line | None:
+        """The line of the item's product with refundable money left.
+
+        Left after what this request already takes from it: a product may be
+        named twice, or listed on two lines.
+        """
+        same = [ln for ln in originals if _same_product(ln, item, signless=True)]
+        for line in same:
+            left = order.refundable(line.line_id, self.payment_id)
+            if abs(left) > abs(amounts.get(line.line_id, 0)):
+                return line
+        return same[0] if same else None
 
     def _spread(self, order: Order, total: int, amounts: dict[int, int]) -> None:
         """Add a free amount over the refundable lines not already named."""

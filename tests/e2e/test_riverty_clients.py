@@ -154,7 +154,7 @@ class TestCaptures:
             "items": [SOCKS],
         }
         assert codes(post(writer, "K-2", "captures", json=other)) == [
-            ("400.919", "invoice_number")
+            ("400.919", "invoiceNumber")
         ]
         assert totals(writer, "K-2")["captured"] == 20000
 
@@ -304,7 +304,7 @@ class TestRefunds:
         ]
         again = {"orderItems": [sdk_refund_line(SHIP)], "creditNoteNumber": "CN-1"}
         assert codes(post(writer, "F-3", "refunds", json=again)) == [
-            ("400.919", "refund_number")
+            ("400.919", "creditNoteNumber")
         ]
         assert totals(writer, "F-3")["refunded"] == 3000
 

@@ -325,7 +325,7 @@ class TestCapturesRefundsVoids:
                 "invoiceNumber": "INV-1",
             },
         )
-        assert errors(duplicate) == [("400.919", "invoice_number")]
+        assert errors(duplicate) == [("400.919", "invoiceNumber")]
 
         rest = ok(
             writer.post(

@@ -112,3 +112,11 @@ class TestFreeAmounts:
         assert sum(a.amount for a in parts) == total
         for part in parts:
             assert 0 < part.amount <= prices[part.line_id - 1]
+
+
+def test_a_product_named_twice_refunds_its_line_twice():
+    order = Order.open("acct", "R-2", "EUR", [priced(1, "SOCK", 500, quantity=2)])
+    order.authorize(PID, alloc((1, 1000)), T0.replace(year=T0.year + 1))
+    order.capture(PID, alloc((1, 1000)), T0, "C1", numbered=True)
+    asked = refund(line("SOCK", "-5.00"), line("SOCK", "-5.00"))
+    assert asked.allocations(order) == alloc((1, 1000))
