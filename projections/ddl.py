@@ -38,7 +38,13 @@ BALANCES = (
         payment_ids text[] NOT NULL,
         created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
         oldest_authorized_at timestamptz, authorization_expires_at timestamptz,
+        merchant_reference text,
         PRIMARY KEY (account, order_id))""",
+    # Tables made before the column existed get it (and rows, on a rebuild).
+    """ALTER TABLE {schema}.order_summaries
+        ADD COLUMN IF NOT EXISTS merchant_reference text""",
+    """CREATE INDEX IF NOT EXISTS order_summaries_reference_idx
+        ON {schema}.order_summaries (account, merchant_reference)""",
     """CREATE INDEX IF NOT EXISTS order_summaries_created_idx
         ON {schema}.order_summaries (account, created_at, order_id)""",
     """CREATE INDEX IF NOT EXISTS order_summaries_updated_idx
@@ -84,7 +90,8 @@ UPSERT_SUMMARY = """INSERT INTO {schema}.order_summaries
     SELECT %(account)s, %(order_id)s, %(currency)s, %(status)s, %(version)s,
         %(gross)s, %(authorized)s, %(captured)s, %(refunded)s, %(released)s,
         %(outstanding)s, %(refundable)s, %(payment_ids)s, %(created_at)s,
-        %(updated_at)s, min(p.first_authorized_at), min(p.expires_at)
+        %(updated_at)s, min(p.first_authorized_at), min(p.expires_at),
+        %(merchant_reference)s
     FROM (SELECT 1) one LEFT JOIN {schema}.payment_balances p
         ON p.account = %(account)s AND p.order_id = %(order_id)s
         AND p.outstanding_authorized <> 0
@@ -97,7 +104,8 @@ UPSERT_SUMMARY = """INSERT INTO {schema}.order_summaries
         refundable = excluded.refundable, payment_ids = excluded.payment_ids,
         updated_at = excluded.updated_at,
         oldest_authorized_at = excluded.oldest_authorized_at,
-        authorization_expires_at = excluded.authorization_expires_at"""
+        authorization_expires_at = excluded.authorization_expires_at,
+        merchant_reference = excluded.merchant_reference"""
 
 
 def line_rows(order: Order) -> list[tuple[Any, ...]]:
@@ -168,4 +176,7 @@ def summary_row(order: Order) -> dict[str, Any]:
         "payment_ids": order.payment_ids,
         "created_at": order.created_on,
         "updated_at": order.modified_on,
+        "merchant_reference": (
+            order.details.merchant_reference if order.details else None
+        ),
     }

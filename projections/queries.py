@@ -34,6 +34,9 @@ class OrderFilters:
     updated_to: datetime | None = None
     authorized_before: datetime | None = None  # outstanding authorization older than
     expiring_before: datetime | None = None  # outstanding authorization expiring
+    merchant_reference: str | None = None
+    statuses: tuple[str, ...] | None = None  # any of these
+    refunded: bool | None = None  # something refunded, or nothing
 
 
 def encode_cursor(created_at: datetime, order_id: str) -> str:
@@ -72,12 +75,15 @@ def list_orders(
         "updated_to": "updated_at <= %(updated_to)s",
         "authorized_before": "oldest_authorized_at < %(authorized_before)s",
         "expiring_before": "authorization_expires_at < %(expiring_before)s",
+        "merchant_reference": "merchant_reference = %(merchant_reference)s",
+        "statuses": "status = ANY(%(statuses)s)",
+        "refunded": "(refunded <> 0) = %(refunded)s",
     }
     for name, condition in simple.items():
         value = getattr(filters, name)
         if value is not None:
             conditions.append(sql.SQL(condition))
-            params[name] = value
+            params[name] = list(value) if isinstance(value, tuple) else value
     if cursor is not None:
         params["after_created"], params["after_id"] = decode_cursor(cursor)
         conditions.append(

@@ -28,7 +28,6 @@ from domain.operations import (
     REFUND,
     as_operation,
 )
-from domain.values import OrderStatus
 from projections import queries
 from projections.setup import Projections
 
@@ -196,15 +195,18 @@ def list_orders(
         str | None, Query(description="the next_page_token of the page before")
     ] = None,
     status: Annotated[
-        OrderStatus | None, Query(description="the ledger's status")
+        t.OrderStatusFilter | None,
+        Query(description="Dintero's order status, or the ledger's"),
+    ] = None,
+    payment_status: Annotated[t.PaymentStatusFilter | None, Query()] = None,
+    merchant_reference: Annotated[
+        str | None, Query(min_length=1, max_length=255, pattern=r"^[^\x00]*$")
     ] = None,
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
 ) -> s.OrderListOut:
     projections: Projections = request.app.state.projections
     projections.wait_for_head(request.app.state.settings.projection_wait)
-    filters = queries.OrderFilters(
-        status=str(status) if status else None, currency=currency
-    )
+    filters = t.order_filters(status, payment_status, merchant_reference, currency)
     try:
         with projections.reading() as curs:
             rows, token = queries.list_orders(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final, Literal
 
 from api.dintero import schemas as dintero
 from api.native.present import balance_fields, payment_fields
@@ -21,6 +21,7 @@ from domain.operations import (
 )
 from domain.order import Order
 from domain.values import Allocation, Item, OrderDetails, OrderStatus, TaxLine
+from projections import queries
 
 _ONE = Decimal(1)
 
@@ -101,6 +102,57 @@ _PAYMENT_STATUS = {
     OrderStatus.REFUNDED: "refunded",
     OrderStatus.CANCELLED: "cancelled",
 }
+
+
+# The list's filters: Dintero's words → the ledger's statuses they cover.
+OrderStatusFilter = Literal[
+    "open", "closed", "cancelled", "authorized", "part_captured", "captured", "refunded"
+]
+PaymentStatusFilter = Literal[
+    "pending",
+    "authorized",
+    "partially_captured",
+    "captured",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+]
+_ORDER_STATUSES: Final[dict[str, tuple[OrderStatus, ...]]] = {
+    "open": (OrderStatus.OPEN, OrderStatus.AUTHORIZED, OrderStatus.PART_CAPTURED),
+    "closed": (OrderStatus.CAPTURED, OrderStatus.REFUNDED),
+}
+_PAYMENT_STATUSES: Final[dict[str, tuple[OrderStatus, bool | None]]] = {
+    "pending": (OrderStatus.OPEN, None),
+    "authorized": (OrderStatus.AUTHORIZED, None),
+    "partially_captured": (OrderStatus.PART_CAPTURED, None),
+    "captured": (OrderStatus.CAPTURED, False),
+    "partially_refunded": (OrderStatus.CAPTURED, True),
+    "refunded": (OrderStatus.REFUNDED, None),
+    "cancelled": (OrderStatus.CANCELLED, None),
+}
+
+
+def order_filters(
+    status: str | None,
+    payment: str | None,
+    merchant_reference: str | None,
+    currency: str | None,
+) -> queries.OrderFilters:
+    """The list's query in the read model's terms (both statuses must hold)."""
+    wanted: set[OrderStatus] = set(OrderStatus)
+    refunded = None
+    if status is not None:
+        covered = _ORDER_STATUSES.get(status) or (OrderStatus(status),)
+        wanted &= set(covered)
+    if payment is not None:
+        one, refunded = _PAYMENT_STATUSES[payment]
+        wanted &= {one}
+    return queries.OrderFilters(
+        statuses=tuple(sorted(wanted)) if status or payment else None,
+        refunded=refunded,
+        merchant_reference=merchant_reference,
+        currency=currency,
+    )
 
 
 def payment_status(order: Order) -> str:

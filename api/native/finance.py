@@ -61,6 +61,9 @@ def list_orders(
     payment_id: Annotated[
         str | None, Query(max_length=100, pattern=r"^[^\x00]*$")
     ] = None,
+    merchant_reference: Annotated[
+        str | None, Query(max_length=255, pattern=r"^[^\x00]*$")
+    ] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     updated_from: datetime | None = None,
@@ -85,6 +88,7 @@ def list_orders(
         status=str(status) if status else None,
         currency=currency,
         payment_id=payment_id,
+        merchant_reference=merchant_reference,
         created_from=_aware(created_from, "created_from"),
         created_to=_aware(created_to, "created_to"),
         updated_from=_aware(updated_from, "updated_from"),

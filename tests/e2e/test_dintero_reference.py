@@ -257,6 +257,40 @@ def test_the_order_list_pages_in_dinteros_shape(dintero):
     assert more["next_page_token"] is None
 
 
+def test_the_order_list_filters_by_dinteros_statuses_and_reference(dintero):
+    body = {
+        "options": {"generate_order_id": "ALPHANUMERIC_9"},
+        "order": {
+            "currency": "SEK",
+            "merchant_reference": "filter-ref-1",
+            "items": [item(1, 1000)],
+        },
+    }
+    draft = ok(dintero.post(f"{SHOP}/draft_orders", json=body), 201)
+    [order] = ok(dintero.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))["orders"]
+    order_id = order["id"]
+
+    def listed(**params: str) -> list[str]:
+        params = {"merchant_reference": "filter-ref-1", **params}
+        return [
+            o["id"] for o in ok(dintero.get(f"{SHOP}/orders", params=params))["orders"]
+        ]
+
+    assert listed() == [order_id]
+    assert listed(status="open", payment_status="pending") == [order_id]
+    ok(pay(dintero, order_id, "authorizations", {1: 1000}))
+    ok(pay(dintero, order_id, "captures", {1: 1000}))
+    assert listed(status="open") == []
+    assert listed(status="closed", payment_status="captured") == [order_id]
+    ok(pay(dintero, order_id, "refunds", {1: 100}))
+    assert listed(payment_status="captured") == []
+    assert listed(payment_status="partially_refunded") == [order_id]
+    assert listed(merchant_reference="another") == []
+    bad = dintero.get(f"{SHOP}/orders", params={"payment_status": "nope"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "validation_error"
+
+
 class TestErrorsInDinterosFormat:
     def error(self, response: httpx.Response, status: int, code: str) -> dict:
         assert response.status_code == status, response.text
