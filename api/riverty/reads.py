@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
 
 from api.auth import Caller, LedgerDep
 from api.riverty import present as p
@@ -51,57 +53,63 @@ def read_order(
     return p.order_out(*_read(ledger, caller.account, orderNumber))
 
 
-@router.get("/captures", summary="The order's captures")
-def list_captures(orderNumber: str, caller: Caller, ledger: LedgerDep) -> r.CapturesOut:  # noqa: N803
-    return r.CapturesOut(
-        captures=p.captures_out(*_read(ledger, caller.account, orderNumber))
-    )
+@dataclass(frozen=True)
+class Records(Generic[Record]):
+    """One kind of the order's records: how to list them, key and wrap them."""
+
+    path: str
+    listed: Callable[[Order, Sequence[Order.Event]], list[Record]]
+    key: Callable[[Record], str]
+    wrap: Callable[[list[Record]], BaseModel]
 
 
-@router.get("/captures/{captureNumber}", summary="One capture of the order")
-def read_capture(
-    orderNumber: str,  # noqa: N803
-    captureNumber: str,  # noqa: N803
-    caller: Caller,
-    ledger: LedgerDep,
-) -> r.CapturesOut:
-    captures = p.captures_out(*_read(ledger, caller.account, orderNumber))
-    return r.CapturesOut(
-        captures=_one(captures, captureNumber, lambda c: c.captureNumber)
-    )
+def _route(kind: Records[Any]) -> None:
+    """``GET …/{path}`` lists the records, ``GET …/{path}/{number}`` reads one.
+
+    ``number`` is Riverty's captureNumber, refundNumber or voidNumber.
+    """
+
+    def listed(orderNumber: str, caller: Caller, ledger: LedgerDep) -> BaseModel:  # noqa: N803
+        return kind.wrap(kind.listed(*_read(ledger, caller.account, orderNumber)))
+
+    def one(
+        orderNumber: str,  # noqa: N803
+        number: str,
+        caller: Caller,
+        ledger: LedgerDep,
+    ) -> BaseModel:
+        records = kind.listed(*_read(ledger, caller.account, orderNumber))
+        return kind.wrap(_one(records, number, kind.key))
+
+    model = kind.wrap([]).__class__
+    router.get(
+        f"/{kind.path}", summary=f"The order's {kind.path}", response_model=model
+    )(listed)
+    router.get(
+        f"/{kind.path}/{{number}}",
+        summary=f"One of the order's {kind.path}",
+        response_model=model,
+    )(one)
 
 
-@router.get("/refunds", summary="The order's refunds")
-def list_refunds(orderNumber: str, caller: Caller, ledger: LedgerDep) -> r.RefundsOut:  # noqa: N803
-    return r.RefundsOut(
-        refunds=p.refunds_out(*_read(ledger, caller.account, orderNumber))
-    )
-
-
-@router.get("/refunds/{refundNumber}", summary="One refund of the order")
-def read_refund(
-    orderNumber: str,  # noqa: N803
-    refundNumber: str,  # noqa: N803
-    caller: Caller,
-    ledger: LedgerDep,
-) -> r.RefundsOut:
-    refunds = p.refunds_out(*_read(ledger, caller.account, orderNumber))
-    return r.RefundsOut(refunds=_one(refunds, refundNumber, lambda f: f.refundNumber))
-
-
-@router.get("/voids", summary="The order's voids")
-def list_voids(orderNumber: str, caller: Caller, ledger: LedgerDep) -> r.VoidsOut:  # noqa: N803
-    return r.VoidsOut(
-        cancellations=p.voids_out(*_read(ledger, caller.account, orderNumber))
-    )
-
-
-@router.get("/voids/{voidNumber}", summary="One void of the order")
-def read_void(
-    orderNumber: str,  # noqa: N803
-    voidNumber: str,  # noqa: N803
-    caller: Caller,
-    ledger: LedgerDep,
-) -> r.VoidsOut:
-    voids = p.voids_out(*_read(ledger, caller.account, orderNumber))
-    return r.VoidsOut(cancellations=_one(voids, voidNumber, lambda v: v.cancellationNo))
+for _kind in (
+    Records(
+        "captures",
+        p.captures_out,
+        lambda c: c.captureNumber,
+        lambda records: r.CapturesOut(captures=records),
+    ),
+    Records(
+        "refunds",
+        p.refunds_out,
+        lambda f: f.refundNumber,
+        lambda records: r.RefundsOut(refunds=records),
+    ),
+    Records(
+        "voids",
+        p.voids_out,
+        lambda v: v.cancellationNo,
+        lambda records: r.VoidsOut(cancellations=records),
+    ),
+):
+    _route(_kind)

@@ -87,9 +87,7 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         "payment_id": "PID_123",
         "line_id": "1",
         "operation_id": "00000000-0000-0000-0000-000000000000",
-        "captureNumber": "1",
-        "refundNumber": "1",
-        "voidNumber": "1",
+        "number": "1",
     }
     walked = 0
     with api.client(api.other_writer) as foreign:
