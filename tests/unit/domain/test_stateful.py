@@ -316,7 +316,8 @@ class LedgerMachine(RuleBasedStateMachine):
             lid in captured and self.model.lines[lid][0] != g
             for lid, g in zip(listed, grosses, strict=True)
         )
-        kept = sorted(captured - set(listed))
+        kept = [ln.line_id for ln in self.order.lines if ln.line_id in captured]
+        kept = [lid for lid in kept if lid not in listed]
         allowed = (
             (not captured or bool(authorized_payments))
             and not changed
