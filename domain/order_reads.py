@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import takewhile
 from typing import cast
 from uuid import UUID
 
@@ -58,6 +59,30 @@ class OrderReads(LedgerApplication):
         [event] = [cast("Order.Event", e) for e in events]
         return event
 
+    def command_events(
+        self, account: str, order_ref: str, version: int
+    ) -> list[Order.Event]:
+        """The events one request recorded, ending at ``version``, oldest first.
+
+        A request's events share its request id (a replay's are the first
+        request's). Read backwards in growing windows: a hot order's whole
+        history is not read for one answer.
+        """
+        order_id = order_uuid(account, order_ref)
+        window = 8
+        while True:
+            low = max(0, version - window)
+            events = [
+                cast("Order.Event", e)
+                for e in self.events.get(order_id, gt=low, lte=version)
+            ]
+            if not events:
+                raise OrderNotFoundError(account, order_ref)
+            made = _same_request(events)
+            if len(made) < len(events) or low == 0:
+                return made[::-1]
+            window *= 4
+
     def _stored_events(self, order_id: UUID) -> list[Order.Event]:
         return [cast("Order.Event", e) for e in self.events.get(order_id)]
 
@@ -72,3 +97,18 @@ class OrderReads(LedgerApplication):
                 order_ref, f"did not exist at {as_of.isoformat()}"
             )
         return version
+
+
+def _same_request(events: list[Order.Event]) -> list[Order.Event]:
+    """The last event and those of its kind before it from the same request.
+
+    Newest first. The kind too: requests without an id (the CLI, a script)
+    share the empty one.
+    """
+    last = events[-1]
+    return list(
+        takewhile(
+            lambda e: (e.request_id, type(e)) == (last.request_id, type(last)),
+            reversed(events),
+        )
+    )

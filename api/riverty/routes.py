@@ -47,19 +47,8 @@ router = APIRouter(
 def command_events(
     ledger: OrderLedger, account: str, result: CommandResult
 ) -> list[Order.Event]:
-    """The events one request recorded, ending at ``result.version``.
-
-    A refund split over several captures records one event per capture; they
-    share the request id of the request that made them (a replay's too).
-    """
-    events = ledger.order_events(account, result.ref)[: result.version]
-    request_id = events[-1].request_id
-    made = []
-    for event in reversed(events):
-        if event.request_id != request_id:
-            break
-        made.append(event)
-    return made[::-1]
+    """The events one request recorded (a refund split over captures: several)."""
+    return ledger.command_events(account, result.ref, result.version)
 
 
 async def _refund_body(request: Request) -> r.RefundIn:
