@@ -95,7 +95,6 @@ class MoneyCommands(OrderBalances):
         expires_at = self.expiry.get(payment_id)
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
-        items = items or self._all_outstanding(payment_id)
         invoices = {c.invoice_number for c in self.captures.values()}
         if invoice_number is not None and invoice_number in invoices:
             raise DuplicateReferenceError("invoice_number", invoice_number)
@@ -103,6 +102,7 @@ class MoneyCommands(OrderBalances):
             reference = self.new_number("capture", self.captures)
         if reference is not None and reference in self.captures:
             raise DuplicateReferenceError("reference", reference)
+        items = items or self._all_outstanding(payment_id)
         for line, amount in resolve_allocations(items, self.lines_by_id):
             outstanding = line.balance(payment_id).outstanding_authorized
             limits: list[tuple[str | None, int]] = [(payment_id, outstanding)]

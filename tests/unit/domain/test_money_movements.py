@@ -420,3 +420,13 @@ class TestReferencedCaptures:
         assert_rejected(
             order, "nothing_outstanding", lambda: order.capture("PID_123", [], T0)
         )
+
+
+def test_a_used_invoice_number_is_named_even_when_nothing_is_left():
+    order = an_order({1: 1000}, authorized={1: 1000})
+    order.capture("PID_123", [], T0, "INV-1", invoice_number="INV-1")
+    assert_rejected(
+        order,
+        "duplicate_reference",
+        lambda: order.capture("PID_123", [], T0, "INV-1", invoice_number="INV-1"),
+    )
