@@ -69,7 +69,8 @@ class _Body(BaseModel):
 
 class OrderItemIn(_Body):
     productId: str = Field(min_length=1, max_length=100)
-    groupId: str | None = Field(default=None, max_length=50)
+    # Riverty truncates a longer groupId; the ledger does not keep it.
+    groupId: str | None = Field(default=None, max_length=4096)
     description: str = Field(min_length=1)
     type: ItemType | None = None
     netUnitPrice: Decimal
@@ -95,7 +96,8 @@ class UpdateOrderSummaryIn(_Body):
 class UpdateOrderIn(_Body):
     updateOrderSummary: UpdateOrderSummaryIn
     yourReference: str | None = Field(default=None, max_length=20)
-    ourReference: str | None = Field(default=None, max_length=20)
+    # Riverty truncates a longer ourReference; the ledger does not keep it.
+    ourReference: str | None = Field(default=None, max_length=4096)
 
 
 class PaymentIn(_Body):

@@ -264,10 +264,11 @@ class TestValidation:
         ok(authorize(writer, "V8"))
         items = copy.deepcopy(SEED_ITEMS)
         del items[0]["productId"]
-        items[1]["groupId"] = "g" * 51
+        items[1]["productId"] = "p" * 101
+        items[2]["groupId"] = "g" * 51  # Riverty truncates it: accepted
         assert errors(update(writer, "V8", summary(items, 285, 239.41))) == [
             ("400.002", "updateOrderSummary.items[0].productId"),
-            ("400.005", "updateOrderSummary.items[1].groupId"),
+            ("400.005", "updateOrderSummary.items[1].productId"),
         ]
 
     def test_no_key_is_401_in_rivertys_format(self, api):
