@@ -127,16 +127,19 @@ def _with_captured_lines(
 def _room(order: Order, item: Item, payment_id: str | None) -> tuple[int, int]:
     """How much of a new line's gross can be authorized again (line id, room).
 
-    A kept line's captured and released money stays authorized; only its
-    outstanding authorization under the payment is spread again.
+    A kept line's net authorization (authorized − released) stays where it is
+    captured, or under another payment; only its outstanding authorization
+    under the payment is spread again, within the line's gross (SPEC §4.4).
     """
     line = order.lines_by_id.get(item.line_id)
     if line is None or not line.has_captured:
         return item.line_id, item.gross_amount
-    stays = line.balance().authorized
+    total = line.balance()
+    stays = total.authorized - total.released
     if payment_id is not None:
         stays -= line.balance(payment_id).outstanding_authorized
-    return item.line_id, item.gross_amount - stays
+    room = item.gross_amount - stays
+    return item.line_id, max(room, 0) if item.gross_amount > 0 else min(room, 0)
 
 
 def _assign_line_ids(order: Order, items: Sequence[Item]) -> tuple[Item, ...]:

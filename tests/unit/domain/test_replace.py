@@ -140,6 +140,18 @@ class TestReplaceAfterAPartialCapture:
         )
         assert order.totals().outstanding_authorized == 80
 
+    def test_released_money_does_not_count_against_the_room(self):
+        # Found by the stateful model: authorized 2124 with 2000 released and 1
+        # captured nets 124 (123 outstanding); the room is 1999, not -1.
+        order = an_order({1: 2000}, authorized={1: 2000})
+        order.release("PID_123", alloc((1, 2000)))
+        order.authorize("PID_123", alloc((1, 124)), T0.replace(year=T0.year + 1))
+        order.capture("PID_123", alloc((1, 1)), T0)
+        order.replace([item(0, 392, item_id="NEW")], 392, 392, RecordingRisk())
+        line = order.line(1).balance()
+        assert line.captured <= line.authorized - line.released
+        assert line.outstanding_authorized >= 0
+
     def test_a_captured_line_left_out_is_kept(self):
         order = an_order({1: 100, 2: 50}, authorized={1: 100, 2: 50})
         order.capture("PID_123", alloc((1, 100)), T0)

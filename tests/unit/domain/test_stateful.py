@@ -354,7 +354,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for lid in captured
         }
         rooms = sum(
-            self.model.lines[lid][0] - stays[lid]
+            self.room(lid, stays[lid])
             if lid in captured
             else dict(zip(listed, grosses, strict=True))[lid]
             for lid in [*listed, *kept]
@@ -384,6 +384,12 @@ class LedgerMachine(RuleBasedStateMachine):
             for line in after.lines
             for p, b in line.payments.items()
         }
+
+    def room(self, lid: int, stays: int) -> int:
+        """A kept line's gross less its net authorization that stays (§4.4)."""
+        gross = self.model.lines[lid][0]
+        room = gross - (stays - self.model.total(lid).released)
+        return max(room, 0) if gross > 0 else min(room, 0)
 
     def listed_line_ids(self, items: list[Item]) -> list[int]:
         """Riverty's rule: a listed item keeps the line of the same product."""
