@@ -13,6 +13,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
+from pydantic import AwareDatetime
 
 from api.auth import LedgerDep, Reader, WriteContext
 from api.dintero import schemas as s
@@ -203,10 +204,14 @@ def list_orders(
         str | None, Query(min_length=1, max_length=255, pattern=r"^[^\x00]*$")
     ] = None,
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    created_from: Annotated[AwareDatetime | None, Query(alias="created_at.gte")] = None,
+    created_to: Annotated[AwareDatetime | None, Query(alias="created_at.lte")] = None,
 ) -> s.OrderListOut:
     projections: Projections = request.app.state.projections
     projections.wait_for_head(request.app.state.settings.projection_wait)
-    filters = t.order_filters(status, payment_status, merchant_reference, currency)
+    filters = t.order_filters(
+        status, payment_status, merchant_reference, currency, (created_from, created_to)
+    )
     try:
         with projections.reading() as curs:
             rows, token = queries.list_orders(

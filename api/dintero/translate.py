@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
@@ -112,7 +113,9 @@ PaymentStatusFilter = Literal[
     "pending",
     "authorized",
     "partially_captured",
+    "partially_paid",
     "captured",
+    "paid",
     "partially_refunded",
     "refunded",
     "cancelled",
@@ -125,7 +128,9 @@ _PAYMENT_STATUSES: Final[dict[str, tuple[OrderStatus, bool | None]]] = {
     "pending": (OrderStatus.OPEN, None),
     "authorized": (OrderStatus.AUTHORIZED, None),
     "partially_captured": (OrderStatus.PART_CAPTURED, None),
+    "partially_paid": (OrderStatus.PART_CAPTURED, None),  # Dintero's older word
     "captured": (OrderStatus.CAPTURED, False),
+    "paid": (OrderStatus.CAPTURED, False),  # Dintero's older word
     "partially_refunded": (OrderStatus.CAPTURED, True),
     "refunded": (OrderStatus.REFUNDED, None),
     "cancelled": (OrderStatus.CANCELLED, None),
@@ -137,6 +142,7 @@ def order_filters(
     payment: str | None,
     merchant_reference: str | None,
     currency: str | None,
+    created: tuple[datetime | None, datetime | None] = (None, None),
 ) -> queries.OrderFilters:
     """The list's query in the read model's terms (both statuses must hold)."""
     wanted: set[OrderStatus] = set(OrderStatus)
@@ -152,6 +158,8 @@ def order_filters(
         refunded=refunded,
         merchant_reference=merchant_reference,
         currency=currency,
+        created_from=created[0],
+        created_to=created[1],
     )
 
 

@@ -286,6 +286,12 @@ def test_the_order_list_filters_by_dinteros_statuses_and_reference(dintero):
     assert listed(payment_status="captured") == []
     assert listed(payment_status="partially_refunded") == [order_id]
     assert listed(merchant_reference="another") == []
+    assert listed(payment_status="paid") == []  # Dintero's older words too
+    created = order["created_at"]
+    assert listed(**{"created_at.gte": created, "created_at.lte": created}) == [
+        order_id
+    ]
+    assert listed(**{"created_at.gte": "2999-01-01T00:00:00Z"}) == []
     bad = dintero.get(f"{SHOP}/orders", params={"payment_status": "nope"})
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "validation_error"
