@@ -8,7 +8,10 @@ the aggregate's events build.
 from __future__ import annotations
 
 from domain.errors import UnknownLineError
+from domain.money_errors import AmbiguousPaymentError, UnknownPaymentError
 from domain.values import Allocation, Balance, Line, OrderStatus
+
+NO_PAYMENT = "(none named)"  # what a request naming no payment is told it lacks
 
 
 class OrderBalances:
@@ -28,6 +31,15 @@ class OrderBalances:
     @property
     def payment_ids(self) -> list[str]:
         return sorted({pid for line in self.lines for pid in line.payments})
+
+    def sole_payment(self) -> str:
+        """The one payment the order has (a request that names none means it)."""
+        payments = self.payment_ids
+        if len(payments) == 1:
+            return payments[0]
+        if payments:
+            raise AmbiguousPaymentError(payments)
+        raise UnknownPaymentError(NO_PAYMENT)
 
     def reversals_of(self, line_id: int) -> list[Line]:
         return [line for line in self.lines if line.item.reverses == line_id]

@@ -29,6 +29,8 @@ from domain.operations import (
     REFUND,
     as_operation,
 )
+from domain.order import Order
+from domain.order_commands import PaymentOf
 from projections import queries
 from projections.setup import Projections
 
@@ -60,6 +62,27 @@ def created_operation(
 MoneyCommand = Callable[..., CommandResult]
 
 
+def _payment_of(body: s.PaymentOperationIn, command: MoneyCommand) -> PaymentOf:
+    """The named payment; naming none, the order's one payment (not to authorize).
+
+    Clients that pair Dintero's orders with its Checkout capture and refund
+    without ``payment_details``: the order's only payment is meant.
+    """
+    if body.payment_details is not None:
+        return body.payment_details.payment_id
+    if command is OrderLedger.authorize:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "payment_details"),
+                    "msg": "an authorization names its payment",
+                    "type": "missing",
+                }
+            ]
+        )
+    return Order.sole_payment
+
+
 def _payment_operation(command: MoneyCommand) -> Callable[..., s.OperationOut]:
     """The endpoint of one per-line payment operation (seed 000's body)."""
 
@@ -74,7 +97,7 @@ def _payment_operation(command: MoneyCommand) -> Callable[..., s.OperationOut]:
             ledger,
             aid,
             order_id,
-            body.payment_details.payment_id,
+            _payment_of(body, command),
             t.allocations_in(body.items),
             success=body.success,
             context=context,

@@ -122,7 +122,10 @@ class PaymentOperationIn(_OperationFacts):
         extra="ignore", json_schema_extra={"examples": [AUTHORIZE_CAPTURE_EXAMPLE]}
     )
     items: list[LineAmountIn] = Field(min_length=1, max_length=200)
-    payment_details: PaymentDetailsIn
+    payment_details: PaymentDetailsIn | None = Field(
+        default=None,
+        description="required to authorize; else the order's one payment if left out",
+    )
     success: StrictBool = True
 
 

@@ -297,6 +297,28 @@ def test_the_order_list_filters_by_dinteros_statuses_and_reference(dintero):
     assert bad.json()["error"]["code"] == "validation_error"
 
 
+def test_captures_and_refunds_without_payment_details_use_the_orders_payment(dintero):
+    """Clients that pair Orders with Dintero's Checkout name no payment."""
+    order_id = a_completed_order(dintero)["id"]
+    lines = {1: 1000}
+    bare = {"items": [{"line_id": 1, "amount": 1000}]}
+    unnamed = dintero.post(f"{SHOP}/orders/{order_id}/authorizations", json=bare)
+    assert unnamed.status_code == 400
+    assert unnamed.json()["error"]["code"] == "validation_error"
+    ok(pay(dintero, order_id, "authorizations", lines, payment_id="PID_9"))
+    capture = ok(dintero.post(f"{SHOP}/orders/{order_id}/captures", json=bare))
+    assert capture["payment_details"]["payment_id"] == "PID_9"
+    ok(dintero.post(f"{SHOP}/orders/{order_id}/refunds", json=bare))
+    assert balances(dintero, order_id)[1][2] == 1000  # refunded
+    ok(pay(dintero, order_id, "authorizations", {2: 10}, payment_id="PID_8"))
+    two = dintero.post(
+        f"{SHOP}/orders/{order_id}/captures",
+        json={"items": [{"line_id": 2, "amount": 10}]},
+    )
+    assert two.status_code == 409
+    assert two.json()["error"]["code"] == "ambiguous_payment"
+
+
 class TestErrorsInDinterosFormat:
     def error(self, response: httpx.Response, status: int, code: str) -> dict:
         assert response.status_code == status, response.text
