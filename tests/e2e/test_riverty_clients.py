@@ -49,6 +49,20 @@ def capture_all(
     return ok(post(client, number, "captures", json=body))
 
 
+def jacket_capture(invoice: str | None = None) -> dict[str, Any]:
+    """A capture of the two jackets (200.00) only."""
+    body: dict[str, Any] = {
+        "orderDetails": {
+            "totalGrossAmount": 200,
+            "totalNetAmount": 168,
+            "items": [JACKET],
+        }
+    }
+    if invoice is not None:
+        body["invoiceNumber"] = invoice
+    return body
+
+
 def sdk_refund_line(
     line: dict[str, Any], quantity: int | None = None
 ) -> dict[str, Any]:
@@ -108,13 +122,7 @@ class TestCaptures:
                 writer,
                 "K-1",
                 "captures",
-                json={
-                    "orderDetails": {
-                        "totalGrossAmount": 200,
-                        "totalNetAmount": 168,
-                        "items": [JACKET],
-                    }
-                },
+                json=jacket_capture(),
             )
         )
         number = first["captureNumber"]
@@ -135,14 +143,7 @@ class TestCaptures:
         self, writer
     ):
         ok(authorize(writer, "K-2"))
-        body = {
-            "orderDetails": {
-                "totalGrossAmount": 200,
-                "totalNetAmount": 168,
-                "items": [JACKET],
-            },
-            "invoiceNumber": "INV-K2",
-        }
+        body = jacket_capture("INV-K2")
         first = ok(post(writer, "K-2", "captures", json=body))
         again = ok(post(writer, "K-2", "captures", json=body))
         assert again == first
@@ -417,14 +418,7 @@ class TestUpdateAfterAPartialCapture:
                 writer,
                 "U-1",
                 "captures",
-                json={
-                    "orderDetails": {
-                        "totalGrossAmount": 200,
-                        "totalNetAmount": 168,
-                        "items": [JACKET],
-                    },
-                    "invoiceNumber": "U1",
-                },
+                json=jacket_capture("U1"),
             )
         )
         # The socks are gone from the shop; the jacket stays as captured.
@@ -445,14 +439,7 @@ class TestUpdateAfterAPartialCapture:
                 writer,
                 "U-2",
                 "captures",
-                json={
-                    "orderDetails": {
-                        "totalGrossAmount": 200,
-                        "totalNetAmount": 168,
-                        "items": [JACKET],
-                    },
-                    "invoiceNumber": "U2",
-                },
+                json=jacket_capture("U2"),
             )
         )
         fewer = {**JACKET, "quantity": 1}
@@ -515,14 +502,7 @@ class TestRaces:
 
     def test_racing_captures_under_one_invoice_number_capture_once(self, api, writer):
         ok(authorize(writer, "RACE-2"))
-        body = {
-            "orderDetails": {
-                "totalGrossAmount": 200,
-                "totalNetAmount": 168,
-                "items": [JACKET],
-            },
-            "invoiceNumber": "RACE-2-INV",
-        }
+        body = jacket_capture("RACE-2-INV")
 
         def capture(_: int) -> dict[str, Any]:
             with api.client(api.writer) as client:
