@@ -115,6 +115,17 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
         # of a command's time here), but without it a server restart fails
         # requests until every pooled connection has failed once.
         "POSTGRES_PRE_PING": "y",
+        # A command reads only the events newer than the order it cached, and
+        # works on a copy; another process's writes are read on the next
+        # fast-forward, and a version conflict re-reads and retries.
+        **(
+            {
+                "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache),
+                "AGGREGATE_CACHE_FASTFORWARD": "y",
+            }
+            if settings.aggregate_cache
+            else {}
+        ),
     }
 
 

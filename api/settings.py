@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=2, ge=1, description="seconds to get a connection"
     )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
+    aggregate_cache: int = Field(
+        default=10_000,
+        ge=0,
+        description="orders each process keeps in memory and fast-forwards from "
+        "newer events (0: read every order from its snapshot and events)",
+    )
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
     rate_limit: float = Field(default=100.0, gt=0, description="requests/s per key")
     rate_burst: int = Field(default=200, ge=1, description="burst per key")

@@ -212,7 +212,7 @@ class TestBadInput:
     def test_a_missing_field_is_named(self, writer):
         order_id = paid(writer)
         response = writer.post(
-            f"{SHOP}/orders/{order_id}/captures",
+            f"{SHOP}/orders/{order_id}/authorizations",
             json={"items": [{"line_id": 1, "amount": 1}]},
         )
         assert response.status_code == 400
