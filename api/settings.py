@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     )
     busy_timeout: float = Field(default=1.0, gt=0, description="seconds before a 503")
     aggregate_cache: int = Field(
-        default=10_000,
+        default=2_000,
         ge=0,
         description="orders each process keeps in memory and fast-forwards from "
         "newer events (0: read every order from its snapshot and events)",

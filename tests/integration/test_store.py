@@ -6,11 +6,13 @@ from decimal import Decimal
 from functools import reduce
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from api.bootstrap import open_ledger
 from api.settings import Settings
 from domain.application import OrderLedger
+from domain.money_errors import OverCaptureError
 from domain.order import Order
 from tests.builders import alloc, item, state_of
 
@@ -114,3 +116,38 @@ def test_commands_survive_the_server_dropping_every_connection(pg_ledger, databa
 
     pg_ledger.authorize("acct", "DROP", "P", alloc((1, 1000)))
     assert pg_ledger.get_order("acct", "DROP").line(1).balance("P").authorized == 1000
+
+
+def test_a_cached_order_sees_another_processs_writes(
+    pg_ledger, pg_settings, database_url
+):
+    """Issue 15: two ledgers (two workers) on one database, each caching the order.
+
+    The second reads only what is newer than its copy, so it sees the first's
+    capture and cannot capture past the authorization.
+    """
+    assert pg_settings.aggregate_cache > 0
+    other = open_ledger(pg_settings, database_url)
+    try:
+        pg_ledger.create_order("acct", "CACHED", "SEK", [item(1, 1000)])
+        pg_ledger.authorize("acct", "CACHED", "P", alloc((1, 1000)))
+        assert other.get_order("acct", "CACHED").totals().captured == 0  # cached
+        pg_ledger.capture("acct", "CACHED", "P", alloc((1, 600)))
+        assert other.get_order("acct", "CACHED").totals().captured == 600
+        with pytest.raises(OverCaptureError):
+            other.capture("acct", "CACHED", "P", alloc((1, 401)))
+        other.capture("acct", "CACHED", "P", alloc((1, 400)))
+        assert pg_ledger.get_order("acct", "CACHED").totals().captured == 1000
+    finally:
+        other.close()
+
+
+def test_a_command_works_on_a_copy_of_the_cached_order(pg_ledger):
+    """A rejected command leaves nothing behind in the cache."""
+    pg_ledger.create_order("acct", "COPY", "SEK", [item(1, 1000)])
+    pg_ledger.authorize("acct", "COPY", "P", alloc((1, 1000)))
+    with pytest.raises(OverCaptureError):
+        pg_ledger.capture("acct", "COPY", "P", alloc((1, 1001)))
+    order = pg_ledger.get_order("acct", "COPY")
+    assert order.totals().captured == 0
+    assert not order.pending_events
