@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health
+from api import docs, health
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
+from api.console import pages as console
 from api.dintero import orders as dintero_orders
 from api.dintero import routes as dintero
 from api.dintero import token as dintero_token
@@ -57,6 +58,7 @@ def create_app(
             app.state.keys = running.keys
             app.state.rate_limiter = running.rate_limiter
             app.state.projections = running.projections
+            app.state.console_sessions = running.console_sessions
             yield
 
     app = FastAPI(
@@ -64,6 +66,8 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves them without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     metrics = LedgerMetrics()
@@ -85,6 +89,8 @@ def create_app(
     app.include_router(riverty_reads.router)
     app.include_router(finance.router)
     app.include_router(orders.router)
+    app.include_router(console.router)
+    docs.install(app)
     return app
 
 

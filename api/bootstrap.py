@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 
+from api.console.sessions import ConsoleSessions
 from api.database import (
     database,
     ensure_schema,
@@ -82,6 +83,7 @@ class Services:
     keys: KeyStore
     rate_limiter: RateLimiter
     projections: Projections
+    console_sessions: ConsoleSessions
 
 
 @contextmanager
@@ -111,7 +113,7 @@ def services(
         stack.callback(projections.close)
         if settings.run_projections:
             projections.start()
-        yield Services(ledger, keys, limiter, projections)
+        yield Services(ledger, keys, limiter, projections, ConsoleSessions(url, keys))
 
 
 @contextmanager

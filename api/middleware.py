@@ -61,11 +61,37 @@ SECURITY_HEADERS: Final = (
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
 )
-# The interactive docs load Swagger UI's scripts; everything else is JSON or CSV.
 _API_CSP: Final = (
     b"content-security-policy",
     b"default-src 'none'; frame-ancestors 'none'",
 )
+# Pages run only the ledger's own scripts and styles, served from its own
+# packages. Swagger UI and ReDoc also set inline styles as they render (and
+# ReDoc searches in a blob: worker), so the docs allow those; the console not.
+_PAGE_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self'{styles}; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'{workers}"
+)
+_CONSOLE_CSP: Final = (
+    b"content-security-policy",
+    _PAGE_POLICY.format(styles="", workers="").encode(),
+)
+_DOCS_CSP: Final = (
+    b"content-security-policy",
+    _PAGE_POLICY.format(
+        styles=" 'unsafe-inline'", workers="; worker-src 'self' blob:"
+    ).encode(),
+)
+DOCS_PREFIXES: Final = ("/docs", "/redoc", "/static/docs")
+
+
+def _policy(path: str) -> tuple[bytes, bytes]:
+    if path.startswith("/console"):
+        return _CONSOLE_CSP
+    if path.startswith(DOCS_PREFIXES):
+        return _DOCS_CSP
+    return _API_CSP
 
 
 class SecurityHeadersMiddleware:
@@ -78,8 +104,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path", "").startswith(("/docs", "/redoc"))
-        headers = [*SECURITY_HEADERS, *([] if docs else [_API_CSP])]
+        headers = [*SECURITY_HEADERS, _policy(scope.get("path", ""))]
         await self.app(scope, receive, with_headers(send, headers))
 
 

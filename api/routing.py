@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.console.errors import ConsolePages
+from api.console.web import PREFIX as CONSOLE_PREFIX
 from api.dintero.errors import DinteroErrors, is_dintero_path
 from api.errors import ErrorRenderer, render_error
 from api.native.problems import NativeProblems
@@ -23,6 +25,8 @@ def renderer_for(path: str) -> ErrorRenderer:
         return RivertyErrors()
     if is_dintero_path(path):
         return DinteroErrors()
+    if path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/"):
+        return ConsolePages()
     return NativeProblems()
 
 

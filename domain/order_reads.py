@@ -51,6 +51,13 @@ class OrderReads(LedgerApplication):
             return result.order
         return self.get_order(account, result.ref, version=result.version)
 
+    def owner_of(self, aggregate_id: UUID) -> tuple[str, str] | None:
+        """(account, order id) of an order's id; None for a draft or nothing."""
+        first = next(iter(self.events.get(aggregate_id, lte=1)), None)
+        if not isinstance(first, Order.Opened):
+            return None
+        return first.account, first.order_ref
+
     def event_at(self, account: str, order_ref: str, version: int) -> Order.Event:
         """One event of an order, by version."""
         events = self.events.get(

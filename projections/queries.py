@@ -37,6 +37,7 @@ class OrderFilters:
     merchant_reference: str | None = None
     statuses: tuple[str, ...] | None = None  # any of these
     refunded: bool | None = None  # something refunded, or nothing
+    order_id: str | None = None  # this order only (not case-sensitive)
 
 
 def encode_cursor(created_at: datetime, order_id: str) -> str:
@@ -54,6 +55,46 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError(msg) from error
 
 
+_FILTER_CONDITIONS = {
+    "order_id": "lower(order_id) = lower(%(order_id)s)",
+    "status": "status = %(status)s",
+    "currency": "currency = %(currency)s",
+    "payment_id": "%(payment_id)s = ANY(payment_ids)",
+    "created_from": "created_at >= %(created_from)s",
+    "created_to": "created_at <= %(created_to)s",
+    "updated_from": "updated_at >= %(updated_from)s",
+    "updated_to": "updated_at <= %(updated_to)s",
+    "authorized_before": "oldest_authorized_at < %(authorized_before)s",
+    "expiring_before": "authorization_expires_at < %(expiring_before)s",
+    "merchant_reference": "merchant_reference = %(merchant_reference)s",
+    "statuses": "status = ANY(%(statuses)s)",
+    "refunded": "(refunded <> 0) = %(refunded)s",
+}
+TOTAL_COLUMNS = (
+    "gross_amount",
+    "authorized",
+    "captured",
+    "refunded",
+    "released",
+    "outstanding_authorized",
+    "refundable",
+)
+
+
+def _where(
+    account: str, filters: OrderFilters
+) -> tuple[list[sql.Composable], dict[str, Any]]:
+    """The conditions ``filters`` make, and their parameters."""
+    conditions: list[sql.Composable] = [sql.SQL("account = %(account)s")]
+    params: dict[str, Any] = {"account": account}
+    for name, condition in _FILTER_CONDITIONS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(sql.SQL(condition))
+            params[name] = list(value) if isinstance(value, tuple) else value
+    return conditions, params
+
+
 def list_orders(
     curs: Cursor[DictRow],
     schema: str,
@@ -63,27 +104,8 @@ def list_orders(
     cursor: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Order summaries, oldest first, ``limit`` at a time (keyset pagination)."""
-    conditions = [sql.SQL("account = %(account)s")]
-    params: dict[str, Any] = {"account": account, "limit": limit + 1}
-    simple = {
-        "status": "status = %(status)s",
-        "currency": "currency = %(currency)s",
-        "payment_id": "%(payment_id)s = ANY(payment_ids)",
-        "created_from": "created_at >= %(created_from)s",
-        "created_to": "created_at <= %(created_to)s",
-        "updated_from": "updated_at >= %(updated_from)s",
-        "updated_to": "updated_at <= %(updated_to)s",
-        "authorized_before": "oldest_authorized_at < %(authorized_before)s",
-        "expiring_before": "authorization_expires_at < %(expiring_before)s",
-        "merchant_reference": "merchant_reference = %(merchant_reference)s",
-        "statuses": "status = ANY(%(statuses)s)",
-        "refunded": "(refunded <> 0) = %(refunded)s",
-    }
-    for name, condition in simple.items():
-        value = getattr(filters, name)
-        if value is not None:
-            conditions.append(sql.SQL(condition))
-            params[name] = list(value) if isinstance(value, tuple) else value
+    conditions, params = _where(account, filters)
+    params["limit"] = limit + 1
     if cursor is not None:
         params["after_created"], params["after_id"] = decode_cursor(cursor)
         conditions.append(
@@ -102,6 +124,25 @@ def list_orders(
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["order_id"])
     return rows, next_cursor
+
+
+def order_totals(
+    curs: Cursor[DictRow], schema: str, account: str, filters: OrderFilters
+) -> list[dict[str, Any]]:
+    """Per currency: how many orders match ``filters``, and their money summed."""
+    conditions, params = _where(account, filters)
+    sums = sql.SQL(", ").join(
+        sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(column))
+        for column in TOTAL_COLUMNS
+    )
+    curs.execute(
+        sql.SQL(
+            "SELECT currency, count(*) AS orders, {} FROM {}.order_summaries"
+            " WHERE {} GROUP BY currency ORDER BY currency"
+        ).format(sums, sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
+        params,
+    )
+    return [dict(row) for row in curs.fetchall()]
 
 
 def day_start(day: date) -> datetime:
@@ -184,5 +225,20 @@ def movements(
             "start": day_start(first),
             "end": day_end(last),
         },
+    )
+    return [dict(row) for row in curs.fetchall()]
+
+
+def set_aside_events(
+    curs: Cursor[DictRow], schema: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Events a read model could not project (its dead letters), oldest first."""
+    curs.execute(
+        sql.SQL(
+            "SELECT view_name, notification_id, originator_id, originator_version,"
+            " topic, reason, recorded_at FROM {}.projection_dead_letters"
+            " ORDER BY notification_id LIMIT %s"
+        ).format(sql.Identifier(schema)),
+        (limit,),
     )
     return [dict(row) for row in curs.fetchall()]

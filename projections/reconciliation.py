@@ -50,11 +50,13 @@ class Reconciliation:
     def as_dict(self) -> dict[str, list[dict[str, Any]]]:
         return asdict(self)
 
-    def to_csv(self) -> str:
+    def to_csv(self, *, differences_only: bool = False) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("result", *COLUMNS, "ledger_amount", "ledger_reference"))
         for result, rows in self.as_dict().items():
+            if differences_only and result == "matched":
+                continue
             for row in rows:
                 writer.writerow(
                     safe_row(

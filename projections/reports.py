@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from projections import queries, reconciliation
 from projections.queries import SETTLEMENT_COLUMNS
 from projections.setup import Projections
-from projections.spreadsheet import safe_cell
+from projections.spreadsheet import safe_cell, safe_row
 
 DEFAULT_WAIT_SECONDS = 5.0
 
@@ -64,4 +64,35 @@ def settlement_csv(rows: list[dict[str, Any]]) -> str:
     writer.writerows(
         {key: safe_cell(cell) for key, cell in row.items()} for row in rows
     )
+    return out.getvalue()
+
+
+ORDER_CSV_COLUMNS = (
+    "order_id",
+    "merchant_reference",
+    "status",
+    "currency",
+    *queries.TOTAL_COLUMNS,
+    "payment_ids",
+    "created_at",
+    "updated_at",
+    "authorization_expires_at",
+)
+
+
+def orders_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """Order summaries as CSV (amounts in minor units); formula cells defused."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ORDER_CSV_COLUMNS)
+    for row in rows:
+        cells = {
+            **row,
+            "payment_ids": " ".join(row["payment_ids"]),
+            **{
+                key: row[key].isoformat() if row[key] else ""
+                for key in ("created_at", "updated_at", "authorization_expires_at")
+            },
+        }
+        writer.writerow(safe_row(cells[column] for column in ORDER_CSV_COLUMNS))
     return out.getvalue()

@@ -1,0 +1,432 @@
+"""The console's pages: sign-in, orders, an order's money story, reports, health.
+
+Every page reads what the API reads (the same ledger reads, read models and
+reports), for the signed-in key's account only: no URL names an account.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from http import HTTPStatus
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import limit_anonymous, limit_key
+from api.console import views
+from api.console.errors import ConsoleRoute
+from api.console.web import (
+    PREFIX,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    Session,
+    check_csrf,
+    new_form_token,
+    page,
+    sessions,
+    set_cookie,
+)
+from api.middleware import MAX_BODY_BYTES
+from api.native.present import events_out, order_out
+from domain.application import OrderLedger
+from domain.money import EXPONENTS
+from domain.order import order_uuid
+from domain.values import OrderStatus
+from projections import queries, reconciliation
+from projections.audit import AuditReport, ChainVerifier
+from projections.reports import FinanceReports, orders_csv, settlement_csv
+from projections.setup import Projections
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+MAX_UPLOAD_BYTES = MAX_BODY_BYTES  # the same cap as every request's body
+MAX_FILE_ROWS = 100_000
+
+
+def _ledger(request: Request) -> OrderLedger:
+    ledger: OrderLedger = request.app.state.ledger
+    return ledger
+
+
+def _projections(request: Request) -> Projections:
+    projections: Projections = request.app.state.projections
+    projections.wait_for_head(request.app.state.settings.projection_wait)
+    return projections
+
+
+def _reports(request: Request) -> FinanceReports:
+    wait: float = request.app.state.settings.projection_wait
+    return FinanceReports(request.app.state.projections, wait)
+
+
+@router.get("")
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/orders", status_code=303)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> HTMLResponse:
+    token = new_form_token()
+    response = page(request, "sign_in.html", {"form_token": token, "error": None})
+    set_cookie(request, response, SIGN_IN_COOKIE, token)
+    return response
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    key: Annotated[str, Form(max_length=2048)],
+    form_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    check_csrf(request, form_token, request.cookies.get(SIGN_IN_COOKIE, ""))
+    principal = request.app.state.keys.authenticate(key.strip())
+    if principal is None:
+        limit_anonymous(request)
+        token = new_form_token()
+        response = page(
+            request,
+            "sign_in.html",
+            {"form_token": token, "error": "That key is not a live API key."},
+            status=HTTPStatus.UNAUTHORIZED,
+        )
+        set_cookie(request, response, SIGN_IN_COOKIE, token)
+        return response
+    limit_key(request, principal)
+    session_token, _ = sessions(request).start(principal)
+    signed = RedirectResponse(f"{PREFIX}/orders", status_code=303)
+    set_cookie(request, signed, SESSION_COOKIE, session_token)
+    signed.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
+    return signed
+
+
+@router.post("/sign-out")
+def sign_out(
+    request: Request, session: Session, csrf: Annotated[str, Form(max_length=100)]
+) -> RedirectResponse:
+    check_csrf(request, csrf, session.csrf_token)
+    sessions(request).end(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+def _filters(request: Request) -> tuple[queries.OrderFilters, dict[str, str]]:
+    try:
+        return views.order_filters(dict(request.query_params), datetime.now(UTC))
+    except views.FilterError as error:
+        raise HTTPException(400, str(error)) from None
+
+
+@router.get("/orders")
+def orders(request: Request, session: Session) -> HTMLResponse:
+    filters, given = _filters(request)
+    account = session.principal.account
+    projections = _projections(request)
+    cursor = request.query_params.get("cursor") or None
+    try:
+        with projections.reading() as curs:
+            rows, next_cursor = queries.list_orders(
+                curs, projections.schema, account, filters, PAGE_SIZE, cursor
+            )
+            totals = queries.order_totals(curs, projections.schema, account, filters)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    return page(
+        request,
+        "orders.html",
+        {
+            "rows": rows,
+            "totals": totals,
+            "matching": views.grand_totals(totals),
+            "given": given,
+            "next_cursor": next_cursor,
+            "statuses": [str(s) for s in OrderStatus],
+            "currencies": sorted(EXPONENTS),
+        },
+        session=session,
+    )
+
+
+@router.get("/orders.csv")
+def orders_export(request: Request, session: Session) -> PlainTextResponse:
+    filters, _ = _filters(request)
+    projections = _projections(request)
+    with projections.reading() as curs:
+        rows, _ = queries.list_orders(
+            curs, projections.schema, session.principal.account, filters, EXPORT_LIMIT
+        )
+    return PlainTextResponse(
+        orders_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
+@router.get("/orders/{order_id}")
+def order_page(
+    request: Request,
+    order_id: str,
+    session: Session,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: str | None = None,
+    tz_offset: str = "",
+) -> HTMLResponse:
+    ledger = _ledger(request)
+    account = session.principal.account
+    current = ledger.get_order(account, order_id)  # 404 unless this account's
+    instant = None
+    if as_of:
+        try:
+            instant = views.as_of_instant(as_of, tz_offset)
+        except views.FilterError as error:
+            raise HTTPException(400, str(error)) from None
+    shown = ledger.get_order(
+        account, order_id, version=None if instant else version, as_of=instant
+    )
+    events = events_out(current.order_ref, ledger.order_events(account, order_id))
+    report = ChainVerifier(ledger).verify(
+        aggregate_id=order_uuid(account, current.order_ref)
+    )
+    return page(
+        request,
+        "order.html",
+        {
+            "order": order_out(shown).model_dump(),
+            "latest_version": current.version,
+            "timeline": views.timeline(events, shown.version),
+            "later_events": current.version - shown.version,
+            "chain_verified": not report.broken,
+            "broken": report.broken,
+            "as_of": as_of or "",
+        },
+        session=session,
+    )
+
+
+def _settlement_range(
+    first: str | None, last: str | None, as_of: str | None
+) -> tuple[date, date, datetime | None]:
+    try:
+        start = (
+            date.fromisoformat(first)
+            if first
+            else datetime.now(UTC).date().replace(day=1)
+        )
+        end = date.fromisoformat(last) if last else datetime.now(UTC).date()
+        moment = datetime.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise HTTPException(400, "dates as YYYY-MM-DD, as of as a date-time") from None
+    if end < start:
+        raise HTTPException(400, "the last day is before the first")
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return start, end, moment
+
+
+@router.get("/reports/settlement")
+def settlement(
+    request: Request,
+    session: Session,
+    first: str | None = None,
+    last: str | None = None,
+    as_of: str | None = None,
+) -> HTMLResponse:
+    start, end, moment = _settlement_range(first, last, as_of)
+    rows = _reports(request).settlement(session.principal.account, start, end, moment)
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        sums = totals.setdefault(row["currency"], dict.fromkeys(_AMOUNTS, 0))
+        for column in _AMOUNTS:
+            sums[column] += row[column]
+    return page(
+        request,
+        "settlement.html",
+        {
+            "rows": rows,
+            "totals": totals,
+            "first": start.isoformat(),
+            "last": end.isoformat(),
+            "as_of": as_of or "",
+        },
+        session=session,
+    )
+
+
+_AMOUNTS = ("authorized", "captured", "refunded", "released", "net")
+
+
+@router.get("/reports/settlement.csv")
+def settlement_export(
+    request: Request,
+    session: Session,
+    first: str | None = None,
+    last: str | None = None,
+    as_of: str | None = None,
+) -> PlainTextResponse:
+    start, end, moment = _settlement_range(first, last, as_of)
+    rows = _reports(request).settlement(session.principal.account, start, end, moment)
+    name = f"settlement-{start.isoformat()}-{end.isoformat()}.csv"
+    return PlainTextResponse(
+        settlement_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/reconciliation")
+def reconciliation_form(request: Request, session: Session) -> HTMLResponse:
+    context = {"result": None, "columns": reconciliation.COLUMNS, "file_text": ""}
+    return page(request, "reconciliation.html", context, session=session)
+
+
+def _read_settlement(text: str) -> list[reconciliation.SettlementRow]:
+    try:
+        rows = list(reconciliation.parse(text))
+    except reconciliation.SettlementFileError as error:
+        raise HTTPException(400, str(error)) from None
+    if len(rows) > MAX_FILE_ROWS:
+        raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
+    return rows
+
+
+@router.post("/reconciliation")
+async def reconcile(
+    request: Request,
+    session: Session,
+    csrf: Annotated[str, Form(max_length=100)],
+    settlement_file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    check_csrf(request, csrf, session.csrf_token)
+    data = await settlement_file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, "a settlement file of at most 1 MiB")
+    text = data.decode("utf-8-sig", errors="replace")
+    rows = _read_settlement(text)
+    result = await run_in_threadpool(
+        _reports(request).reconcile, session.principal.account, rows
+    )
+    context = {
+        "result": result.as_dict(),
+        "columns": reconciliation.COLUMNS,
+        "file_text": text,
+        "file_name": settlement_file.filename or "",
+    }
+    return page(request, "reconciliation.html", context, session=session)
+
+
+@router.post("/reconciliation/differences.csv")
+def differences_export(
+    request: Request,
+    session: Session,
+    csrf: Annotated[str, Form(max_length=100)],
+    file_text: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)],
+) -> PlainTextResponse:
+    check_csrf(request, csrf, session.csrf_token)
+    rows = _read_settlement(file_text)
+    result = _reports(request).reconcile(session.principal.account, rows)
+    return PlainTextResponse(
+        result.to_csv(differences_only=True),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="differences.csv"'},
+    )
+
+
+@router.get("/audit")
+def audit_form(request: Request, session: Session) -> HTMLResponse:
+    return page(request, "audit.html", {}, session=session)
+
+
+@router.post("/audit")
+def audit(
+    request: Request, session: Session, csrf: Annotated[str, Form(max_length=100)]
+) -> StreamingResponse:
+    """Verify the account's chains, the page growing as the walk goes on."""
+    check_csrf(request, csrf, session.csrf_token)
+    ledger = _ledger(request)
+    head = bytes(page(request, "audit_run.html", {}, session=session).body).decode()
+    before, after = head.split("<!--progress-->")
+    return StreamingResponse(
+        _audit_stream(ledger, session.principal.account, before, after),
+        media_type="text/html; charset=utf-8",
+    )
+
+
+def _audit_stream(
+    ledger: OrderLedger, account: str, before: str, after: str
+) -> Iterator[str]:
+    updates: queue.Queue[int | AuditReport | BaseException] = queue.Queue()
+
+    def walk() -> None:
+        try:
+            report = ChainVerifier(ledger).verify(account=account, progress=updates.put)
+            updates.put(report)
+        except Exception as error:  # noqa: BLE001 - shown on the page
+            updates.put(error)
+
+    threading.Thread(target=walk, daemon=True).start()
+    yield before
+    read = 0
+    while True:
+        update = updates.get()
+        if isinstance(update, int):
+            read += update
+            yield f'<li class="progress">{read:,} stored events read…</li>\n'
+            continue
+        if isinstance(update, BaseException):
+            yield f'</ol><p class="bad">The walk failed: {escape(str(update))}</p>'
+        else:
+            yield _audit_result(update)
+        break
+    yield after
+
+
+def _audit_result(report: AuditReport) -> str:
+    lines = [
+        "</ol>",
+        f'<p id="audit-result" class="{"bad" if report.broken else "good"}">',
+        f"{report.orders_checked:,} orders, {report.events_checked:,} events checked: ",
+        f"{len(report.broken)} broken chains" if report.broken else "every chain holds",
+        "</p>",
+    ]
+    if report.broken:
+        lines.append("<table><tr><th>order</th><th>version</th><th>why</th></tr>")
+        lines.extend(
+            f"<tr><td>{escape(b.order_id)}</td><td>{b.version}</td>"
+            f"<td>{escape(b.reason)}</td></tr>"
+            for b in report.broken
+        )
+        lines.append("</table>")
+    return "\n".join(lines)
+
+
+@router.get("/health")
+def health(request: Request, session: Session) -> HTMLResponse:
+    projections: Projections = request.app.state.projections
+    ledger = _ledger(request)
+    with projections.reading() as curs:
+        set_aside = queries.set_aside_events(curs, projections.schema)
+    mine = []
+    for row in set_aside:  # only this account's orders are shown
+        owner = ledger.owner_of(row["originator_id"])
+        if owner is not None and owner[0] == session.principal.account:
+            mine.append({**row, "order_id": owner[1]})
+    return page(
+        request,
+        "health.html",
+        {"lag": projections.lag(), "set_aside": mine},
+        session=session,
+    )
