@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/ledger serve --demo
+	$(BIN)/ledger serve --demo --open
 
 test: install
 	$(BIN)/pytest -q

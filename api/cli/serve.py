@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
+import webbrowser
 from typing import Annotated
 
 import typer
@@ -13,7 +15,8 @@ import uvicorn
 from api.bootstrap import ledger_and_projections, tune_garbage_collection
 from api.cli.app import key_store
 from api.database import database
-from api.keys import Role
+from api.console.sessions import ConsoleSessions
+from api.keys import Principal, Role
 from api.logs import configure_logging
 from api.serving import HTTP_PROTOCOL
 from api.settings import Settings
@@ -36,6 +39,12 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="worker processes (default: the CPU count)")
     ] = os.cpu_count() or 1,
+    open_console: Annotated[  # noqa: FBT002
+        bool,
+        typer.Option(
+            "--open", help="with --demo: open the console in a browser, signed in"
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP API (and, unless --no-projections, the read models).
 
@@ -52,7 +61,9 @@ def serve(
     with database(settings) as url:
         settings = settings.model_copy(update={"database_url": url})
         if demo:
-            _print_demo_keys(settings, f"http://{host}:{port}")
+            link = _print_demo_keys(settings, f"http://{host}:{port}")
+            if open_console and _has_display():
+                threading.Timer(2.0, webbrowser.open, (link,)).start()
         typer.echo(
             f"serving on http://{host}:{port} with {workers} worker(s)  (docs: /docs)",
             err=True,
@@ -72,18 +83,35 @@ def serve(
         )
 
 
-def _print_demo_keys(settings: Settings, url: str) -> None:
+def _print_demo_keys(settings: Settings, url: str) -> str:
+    """Print the demo's keys and console link; the link, signed in once."""
     with key_store(settings) as store:
         _, writer = store.create("demo", Role.WRITER)
-        _, finance = store.create("demo", Role.FINANCE)
+        finance_id, finance = store.create("demo", Role.FINANCE)
+        assert settings.database_url is not None  # noqa: S101 - set by the caller
+        ticket = ConsoleSessions(settings.database_url, store).issue_ticket(
+            Principal(finance_id, "demo", Role.FINANCE)
+        )
+    link = f"{url}/console/ticket/{ticket}"
     typer.echo(
         f"\nOrder ledger at {url}  (account: demo)\n"
         f"  writer key:  {writer}\n"
         f"  finance key: {finance}\n"
+        f"  console:     {link}\n"
+        f"               (signs in as the finance key, once, within 15 minutes;\n"
+        f"                then sign in at {url}/console with a key)\n"
         f"  try: curl -H 'Authorization: Bearer {finance}' "
         f"{url}/v1/accounts/demo/orders/ORDER_ID\n",
         err=True,
     )
+    return link
+
+
+def _has_display() -> bool:
+    """A browser can open: not a headless Linux box (CI, a server)."""
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def project() -> None:

@@ -113,6 +113,18 @@ def sign_in(
     return signed
 
 
+@router.get("/ticket/{ticket}")
+def redeem_ticket(request: Request, ticket: str) -> Response:
+    """A one-use sign-in link (``ledger serve --demo`` prints one)."""
+    started = sessions(request).redeem(ticket)
+    if started is None:
+        limit_anonymous(request)
+        return RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+    signed = RedirectResponse(f"{PREFIX}/orders", status_code=303)
+    set_cookie(request, signed, SESSION_COOKIE, started[0])
+    return signed
+
+
 @router.post("/sign-out")
 def sign_out(
     request: Request, session: Session, csrf: Annotated[str, Form(max_length=100)]

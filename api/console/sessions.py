@@ -19,6 +19,7 @@ from api.keys import KeyStore, Principal, Role
 from projections.startup import schema_lock
 
 SESSION_LIFETIME = timedelta(hours=8)
+TICKET_LIFETIME = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class ConsoleSessions:
                     " key_id text NOT NULL,"
                     " csrf_token text NOT NULL,"
                     " created_at timestamptz NOT NULL DEFAULT now(),"
-                    " expires_at timestamptz NOT NULL)"
+                    " expires_at timestamptz NOT NULL,"
+                    " ticket boolean NOT NULL DEFAULT false)"
                 ).format(self.table)
             )
 
@@ -66,6 +68,35 @@ class ConsoleSessions:
             )
         return token, ConsoleSession(principal, csrf)
 
+    def issue_ticket(self, principal: Principal) -> str:
+        """A one-use sign-in link's secret (``ledger serve --demo`` prints one)."""
+        ticket = secrets.token_urlsafe(32)
+        with self.keys.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (token_hash, key_id, csrf_token, expires_at,"
+                    " ticket) VALUES (%s, %s, '', now() + %s, true)"
+                ).format(self.table),
+                (_token_hash(ticket), principal.key_id, TICKET_LIFETIME),
+            )
+        return ticket
+
+    def redeem(self, ticket: str) -> tuple[str, ConsoleSession] | None:
+        """A new session for a live ticket, which is used up by it."""
+        with self.keys.pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "DELETE FROM {} s USING {} k WHERE s.token_hash = %s"
+                    " AND s.ticket AND s.expires_at > now()"
+                    " AND k.key_id = s.key_id AND k.revoked_at IS NULL"
+                    " RETURNING k.key_id, k.account, k.role"
+                ).format(self.table, self.keys.table),
+                (_token_hash(ticket),),
+            ).fetchone()
+        if row is None:
+            return None
+        return self.start(Principal(str(row[0]), str(row[1]), Role(str(row[2]))))
+
     def find(self, token: str) -> ConsoleSession | None:
         """The live session of ``token``: not expired, its key not revoked."""
         with self.keys.pool.connection() as conn:
@@ -74,6 +105,7 @@ class ConsoleSessions:
                     "SELECT s.key_id, k.account, k.role, s.csrf_token FROM {} s"
                     " JOIN {} k ON k.key_id = s.key_id AND k.revoked_at IS NULL"
                     " WHERE s.token_hash = %s AND s.expires_at > now()"
+                    " AND NOT s.ticket"
                 ).format(self.table, self.keys.table),
                 (_token_hash(token),),
             ).fetchone()
