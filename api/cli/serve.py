@@ -14,8 +14,8 @@ import uvicorn
 
 from api.bootstrap import ledger_and_projections, tune_garbage_collection
 from api.cli.app import key_store
-from api.database import database
 from api.console.sessions import ConsoleSessions
+from api.database import database
 from api.keys import Principal, Role
 from api.logs import configure_logging
 from api.serving import HTTP_PROTOCOL
