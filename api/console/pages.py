@@ -9,11 +9,21 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+)
 from fastapi.responses import (
     HTMLResponse,
     PlainTextResponse,
@@ -27,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import limit_anonymous, limit_key
 from api.console import views
 from api.console.errors import ConsoleRoute
+from api.console.sessions import ConsoleSession
 from api.console.web import (
     PREFIX,
     SESSION_COOKIE,
@@ -40,13 +51,14 @@ from api.console.web import (
 )
 from api.middleware import MAX_BODY_BYTES
 from api.native.present import events_out, order_out
+from api.reads import finance_reports, fresh_projections
 from domain.application import OrderLedger
 from domain.money import EXPONENTS
 from domain.order import order_uuid
 from domain.values import OrderStatus
 from projections import queries, reconciliation
 from projections.audit import AuditReport, ChainVerifier
-from projections.reports import FinanceReports, orders_csv, settlement_csv
+from projections.reports import orders_csv, settlement_csv
 from projections.setup import Projections
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -59,17 +71,6 @@ MAX_FILE_ROWS = 100_000
 def _ledger(request: Request) -> OrderLedger:
     ledger: OrderLedger = request.app.state.ledger
     return ledger
-
-
-def _projections(request: Request) -> Projections:
-    projections: Projections = request.app.state.projections
-    projections.wait_for_head(request.app.state.settings.projection_wait)
-    return projections
-
-
-def _reports(request: Request) -> FinanceReports:
-    wait: float = request.app.state.settings.projection_wait
-    return FinanceReports(request.app.state.projections, wait)
 
 
 @router.get("")
@@ -147,7 +148,7 @@ def _filters(request: Request) -> tuple[queries.OrderFilters, dict[str, str]]:
 def orders(request: Request, session: Session) -> HTMLResponse:
     filters, given = _filters(request)
     account = session.principal.account
-    projections = _projections(request)
+    projections = fresh_projections(request)
     cursor = request.query_params.get("cursor") or None
     try:
         with projections.reading() as curs:
@@ -176,7 +177,7 @@ def orders(request: Request, session: Session) -> HTMLResponse:
 @router.get("/orders.csv")
 def orders_export(request: Request, session: Session) -> PlainTextResponse:
     filters, _ = _filters(request)
-    projections = _projections(request)
+    projections = fresh_projections(request)
     with projections.reading() as curs:
         rows, _ = queries.list_orders(
             curs, projections.schema, session.principal.account, filters, EXPORT_LIMIT
@@ -229,16 +230,23 @@ def order_page(
     )
 
 
-def _settlement_range(
-    first: str | None, last: str | None, as_of: str | None
-) -> tuple[date, date, datetime | None]:
+@dataclass(frozen=True)
+class Period:
+    """The settlement report's days (UTC, inclusive) and its optional as-of."""
+
+    first: date
+    last: date
+    as_of: datetime | None
+    as_of_text: str
+
+
+def period(
+    first: str | None = None, last: str | None = None, as_of: str | None = None
+) -> Period:
+    today = datetime.now(UTC).date()
     try:
-        start = (
-            date.fromisoformat(first)
-            if first
-            else datetime.now(UTC).date().replace(day=1)
-        )
-        end = date.fromisoformat(last) if last else datetime.now(UTC).date()
+        start = date.fromisoformat(first) if first else today.replace(day=1)
+        end = date.fromisoformat(last) if last else today
         moment = datetime.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise HTTPException(400, "dates as YYYY-MM-DD, as of as a date-time") from None
@@ -246,52 +254,45 @@ def _settlement_range(
         raise HTTPException(400, "the last day is before the first")
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return start, end, moment
+    return Period(start, end, moment, as_of or "")
+
+
+ReportPeriod = Annotated[Period, Depends(period)]
+
+
+def _settlement_rows(
+    request: Request, session: ConsoleSession, chosen: Period
+) -> list[dict[str, Any]]:
+    return finance_reports(request).settlement(
+        session.principal.account, chosen.first, chosen.last, chosen.as_of
+    )
 
 
 @router.get("/reports/settlement")
 def settlement(
-    request: Request,
-    session: Session,
-    first: str | None = None,
-    last: str | None = None,
-    as_of: str | None = None,
+    request: Request, session: Session, chosen: ReportPeriod
 ) -> HTMLResponse:
-    start, end, moment = _settlement_range(first, last, as_of)
-    rows = _reports(request).settlement(session.principal.account, start, end, moment)
-    totals: dict[str, dict[str, int]] = {}
-    for row in rows:
-        sums = totals.setdefault(row["currency"], dict.fromkeys(_AMOUNTS, 0))
-        for column in _AMOUNTS:
-            sums[column] += row[column]
+    rows = _settlement_rows(request, session, chosen)
     return page(
         request,
         "settlement.html",
         {
             "rows": rows,
-            "totals": totals,
-            "first": start.isoformat(),
-            "last": end.isoformat(),
-            "as_of": as_of or "",
+            "totals": views.settlement_totals(rows),
+            "first": chosen.first.isoformat(),
+            "last": chosen.last.isoformat(),
+            "as_of": chosen.as_of_text,
         },
         session=session,
     )
 
 
-_AMOUNTS = ("authorized", "captured", "refunded", "released", "net")
-
-
 @router.get("/reports/settlement.csv")
 def settlement_export(
-    request: Request,
-    session: Session,
-    first: str | None = None,
-    last: str | None = None,
-    as_of: str | None = None,
+    request: Request, session: Session, chosen: ReportPeriod
 ) -> PlainTextResponse:
-    start, end, moment = _settlement_range(first, last, as_of)
-    rows = _reports(request).settlement(session.principal.account, start, end, moment)
-    name = f"settlement-{start.isoformat()}-{end.isoformat()}.csv"
+    rows = _settlement_rows(request, session, chosen)
+    name = f"settlement-{chosen.first.isoformat()}-{chosen.last.isoformat()}.csv"
     return PlainTextResponse(
         settlement_csv(rows),
         media_type="text/csv",
@@ -329,7 +330,7 @@ async def reconcile(
     text = data.decode("utf-8-sig", errors="replace")
     rows = _read_settlement(text)
     result = await run_in_threadpool(
-        _reports(request).reconcile, session.principal.account, rows
+        finance_reports(request).reconcile, session.principal.account, rows
     )
     context = {
         "result": result.as_dict(),
@@ -349,7 +350,7 @@ def differences_export(
 ) -> PlainTextResponse:
     check_csrf(request, csrf, session.csrf_token)
     rows = _read_settlement(file_text)
-    result = _reports(request).reconcile(session.principal.account, rows)
+    result = finance_reports(request).reconcile(session.principal.account, rows)
     return PlainTextResponse(
         result.to_csv(differences_only=True),
         media_type="text/csv",

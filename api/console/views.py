@@ -176,3 +176,16 @@ def as_of_instant(local: str, offset_minutes: str) -> datetime:
 
 def grand_totals(rows: list[dict[str, Any]]) -> int:
     return sum(int(row["orders"]) for row in rows)
+
+
+SETTLEMENT_AMOUNTS = ("authorized", "captured", "refunded", "released", "net")
+
+
+def settlement_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The settlement rows summed per currency."""
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        sums = totals.setdefault(row["currency"], dict.fromkeys(SETTLEMENT_AMOUNTS, 0))
+        for column in SETTLEMENT_AMOUNTS:
+            sums[column] += row[column]
+    return totals

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
+from api.reads import finance_reports, fresh_projections
 from domain.values import OrderStatus
 from projections import queries, reconciliation
-from projections.reports import FinanceReports, settlement_csv
-from projections.setup import Projections
+from projections.reports import settlement_csv
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}",
@@ -23,18 +23,6 @@ router = APIRouter(
     route_class=NativeRoute,
 )
 MAX_FILE_ROWS = 100_000
-
-
-def _projections(request: Request) -> Projections:
-    """The read models, once they hold every event committed before this read."""
-    projections: Projections = request.app.state.projections
-    projections.wait_for_head(request.app.state.settings.projection_wait)
-    return projections
-
-
-def _reports(request: Request) -> FinanceReports:
-    wait: float = request.app.state.settings.projection_wait
-    return FinanceReports(request.app.state.projections, wait)
 
 
 def _wants_csv(request: Request, fmt: str | None) -> bool:
@@ -78,7 +66,7 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    projections = _projections(request)
+    projections = fresh_projections(request)
     older = (
         datetime.now(UTC) - timedelta(days=authorized_older_than_days)
         if authorized_older_than_days is not None
@@ -136,7 +124,7 @@ def settlement_report(
 ) -> Any:  # noqa: ANN401 - JSON or CSV
     if to < from_:
         raise HTTPException(400, "to is before from")
-    rows = _reports(request).settlement(aid, from_, to, _aware(as_of, "as_of"))
+    rows = finance_reports(request).settlement(aid, from_, to, _aware(as_of, "as_of"))
     if _wants_csv(request, format):
         return PlainTextResponse(settlement_csv(rows), media_type="text/csv")
     return {"rows": rows}
@@ -171,7 +159,7 @@ async def reconcile(
         raise HTTPException(400, str(error)) from None
     if len(rows) > MAX_FILE_ROWS:
         raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
-    result = await run_in_threadpool(_reports(request).reconcile, aid, rows)
+    result = await run_in_threadpool(finance_reports(request).reconcile, aid, rows)
     if _wants_csv(request, format):
         return PlainTextResponse(result.to_csv(), media_type="text/csv")
     return JSONResponse(result.as_dict())

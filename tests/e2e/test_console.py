@@ -11,18 +11,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from projections.queries import TOTAL_COLUMNS
 from tests.e2e.conftest import ACCOUNT, Api
 from tests.e2e.console import csrf_of, hidden, money_story, signed_in
 from tests.e2e.dintero import NATIVE, ok
 
-BALANCES = (
-    "authorized",
-    "captured",
-    "refunded",
-    "released",
-    "outstanding_authorized",
-    "refundable",
-)
+BALANCES = TOTAL_COLUMNS[1:]  # every balance, without the gross amount
 
 
 def table(page: str, table_id: str) -> str:
