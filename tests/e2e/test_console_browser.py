@@ -16,9 +16,10 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -148,6 +149,26 @@ def test_a_controller_finds_an_order_and_explains_every_unit(page, api, writer):
     }
     assert earlier["totals"]["refunded"] != api_order["totals"]["refunded"]
     assert page.locator("#timeline > li").count() == len(events) - 1
+
+    # As of a time, typed in the viewer's own zone (the browser's is Oslo's):
+    # the page must be the API's answer for that instant.
+    captured = next(e for e in events if e["type"] == "Captured")
+    instant = datetime.fromisoformat(captured["time"]) + timedelta(milliseconds=1)
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    typed = instant.astimezone(ZoneInfo("Europe/Oslo"))
+    page.goto(f"{api.base}/console/orders/{order_id}")
+    page.fill("#as-of", typed.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3])
+    page.click("#show-as-of")
+    page.wait_for_selector("text=As it stood at version")
+    shot(page, "order-as-of-time")
+    then = ok(
+        writer.get(
+            f"{NATIVE}/orders/{order_id}",
+            params={"as_of": instant.astimezone(UTC).isoformat()},
+        )
+    )
+    assert then["version"] < api_order["version"]
+    assert shown_minor(page, "order-totals") == {k: then["totals"][k] for k in BALANCES}
     assert page.foreign_requests == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,15 +23,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(database_url: str, schema: str, tmp_path: Path) -> Iterator[str]:
+def serving(database_url: str, schema: str, log: Path, *args: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+    env.pop("DISPLAY", None)  # --open must not start a browser here
     ledger = Path(sys.executable).with_name("ledger")
-    log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
-            [str(ledger), "serve", "--port", str(port)],
+            [str(ledger), "serve", "--port", str(port), *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -42,6 +42,11 @@ def server(database_url: str, schema: str, tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(database_url: str, schema: str, tmp_path: Path) -> Iterator[str]:
+    yield from serving(database_url, schema, tmp_path / "serve.log")
 
 
 def wait_until_live(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -95,3 +100,22 @@ def test_two_workers_serve_and_stop_on_sigterm(
         process.terminate()
         assert process.wait(timeout=60) == 0, log.read_text()
     assert "with 2 worker(s)" in log.read_text()
+
+
+def test_the_demo_prints_a_console_link_that_signs_in_once(
+    database_url: str, schema: str, tmp_path: Path
+) -> None:
+    """What ``make run`` does: ``ledger serve --demo --open``."""
+    log = tmp_path / "serve.log"
+    for base in serving(
+        database_url, schema, log, "--demo", "--open", "--workers", "1"
+    ):
+        [link] = re.findall(r"console:\s+(\S+)", log.read_text())
+        assert link.startswith(f"{base}/console/ticket/")
+        with httpx.Client() as browser:
+            assert browser.get(link).headers["location"] == "/console/orders"
+            orders = browser.get(f"{base}/console/orders")
+            assert orders.status_code == 200
+            assert '<strong id="account">demo</strong>' in orders.text
+        with httpx.Client() as again:
+            assert again.get(link).headers["location"] == "/console/sign-in"
