@@ -338,3 +338,14 @@ def test_the_demo_link_signs_in_once(api: Api):
     with httpx.Client(base_url=api.base) as again:
         second = again.get(f"/console/ticket/{ticket}")
         assert second.headers["location"] == "/console/sign-in"
+
+
+def test_what_clients_sent_is_shown_as_text_never_run(writer, console):
+    hostile = '<img src=x onerror="alert(1)">'
+    story = money_story(writer, reference=hostile)
+    listed = console.get("/console/orders", params={"merchant_reference": hostile})
+    assert story["order_id"] in listed.text
+    assert hostile not in listed.text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in listed.text
+    export = console.get("/console/orders.csv", params={"merchant_reference": hostile})
+    assert hostile in export.text  # CSV is data; only formula starts are defused
