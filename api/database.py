@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 # Connections beyond the command slots: health checks and, later, projections.
 SPARE_CONNECTIONS = 2
-# The library's recorder (None) takes a table lock per insert; see store/recorder.py.
-RECORDER_TOPICS = {"horizon": "store.recorder:HorizonRecorder", "table-lock": None}
+# The library's recorder takes a table lock per insert; see store/recorder.py.
+RECORDER_TOPICS = {
+    "horizon": "store.recorder:HorizonRecorder",
+    "table-lock": "store.requests:TableLockRecorder",
+}
 
 
 @contextmanager
@@ -98,9 +101,8 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
     so its 30 s default would hang an overloaded service for five minutes.
     """
     info = conninfo_to_dict(url)
-    recorder = RECORDER_TOPICS[settings.recorder]
     return {
-        **({"APPLICATION_RECORDER_TOPIC": recorder} if recorder else {}),
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS[settings.recorder],
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(info.get("host") or "127.0.0.1"),

@@ -8,21 +8,18 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.chain import GENESIS, chain_hash
-from domain.context import RequestContext, current_request
-from domain.errors import IdempotencyConflictError
+from domain.context import current_request
 
 
 class AuditedAggregate(Aggregate):
-    """Stamps every event with its request; remembers each idempotency key.
+    """Stamps every event with its request: who, which request, its idempotency key.
 
-    ``requests`` maps an idempotency key to (request fingerprint, version after
-    the request). It is rebuilt from the events on every read, so a retried
-    request is recognised by the same read that checks the rules.
-    Subclasses set ``self.requests = {}`` in their created-event initialiser.
+    The keys are not kept in the aggregate's state (a hot order's snapshot
+    grew with every request): the application saves them beside the events,
+    in the same transaction (``LedgerApplication.replayed``).
     Every event also carries ``hash`` and ``previous_hash`` (``domain.chain``).
     """
 
-    requests: dict[str, tuple[str | None, int]]
     last_hash: str  # the chain's head: the hash of the latest event
 
     class Event(Aggregate.Event):
@@ -50,26 +47,4 @@ class AuditedAggregate(Aggregate):
             result = super().mutate(aggregate)
             if result is not None:
                 result.last_hash = self.__dict__["hash"]
-            if self.idempotency_key is not None and result is not None:
-                result.requests[self.idempotency_key] = (
-                    self.request_fingerprint,
-                    self.originator_version,
-                )
             return result
-
-    def replayed(self, context: RequestContext) -> int | None:
-        """``replayed_version`` for the request in ``context``."""
-        return self.replayed_version(
-            context.idempotency_key, context.request_fingerprint or ""
-        )
-
-    def replayed_version(
-        self, idempotency_key: str | None, fingerprint: str
-    ) -> int | None:
-        """The version an earlier identical request left, or None if it is new."""
-        if idempotency_key is None or idempotency_key not in self.requests:
-            return None
-        first_fingerprint, version = self.requests[idempotency_key]
-        if first_fingerprint != fingerprint:
-            raise IdempotencyConflictError(idempotency_key)
-        return version

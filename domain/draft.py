@@ -199,7 +199,6 @@ class DraftOrder(AuditedAggregate):
         self.details = details
         self.completed_order_ref: str | None = None
         self.completed_version: int | None = None
-        self.requests = {}
 
     @property
     def order_ref(self) -> str | None:

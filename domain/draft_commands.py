@@ -64,7 +64,7 @@ class DraftCommands(LedgerApplication):
             with acting(ctx.with_fingerprint(fingerprint("create_draft", args))) as req:
                 draft = self._find_draft(account, draft_ref)
                 if draft is not None:
-                    version = draft.replayed(req)
+                    version = self.replayed(draft, req)
                     assert version is not None  # noqa: S101 - the id derives from the key
                     return CommandResult(draft_ref, version, replayed=True)
                 draft = DraftOrder.start(
@@ -126,7 +126,7 @@ class DraftCommands(LedgerApplication):
         def step(ctx: RequestContext) -> Outcome:
             with acting(ctx.with_fingerprint(request)) as req:
                 draft = self.get_draft(account, draft_ref)
-                version = draft.replayed(req)
+                version = self.replayed(draft, req)
                 if version is not None:
                     return CommandResult(draft_ref, version, replayed=True)
                 act(draft)
@@ -146,7 +146,7 @@ class DraftCommands(LedgerApplication):
         def step(ctx: RequestContext) -> Outcome:
             with acting(ctx.with_fingerprint(request)) as req:
                 draft = self.get_draft(account, draft_ref)
-                if draft.replayed(req) is not None:
+                if self.replayed(draft, req) is not None:
                     return _completion(draft)
                 draft.check_not_completed()
                 if not draft.items:
@@ -177,7 +177,7 @@ class DraftCommands(LedgerApplication):
         draft, so a fresh read of the draft shows that completion.
         """
         draft = self.get_draft(account, draft_ref)
-        if draft.replayed(ctx) is not None:
+        if self.replayed(draft, ctx) is not None:
             return _completion(draft)
         draft.check_not_completed()
         raise OrderExistsError(account, draft.new_order_ref)

@@ -206,7 +206,6 @@ class Order(MoneyCommands, AuditedAggregate):
         self.lines: list[Line] = []
         self.retired_line_ids: list[int] = []
         self.expiry: dict[str, datetime] = {}
-        self.requests: dict[str, tuple[str | None, int]] = {}
         self.captures: dict[str, CaptureRecord] = {}
         self.details: OrderDetails | None = None
 

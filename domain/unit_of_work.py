@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -28,6 +28,7 @@ from domain.context import RequestContext, acting
 from domain.draft import DraftOrder, draft_uuid
 from domain.errors import (
     ConcurrentModificationError,
+    IdempotencyConflictError,
     LedgerError,
     OrderExistsError,
     OrderNotFoundError,
@@ -64,6 +65,42 @@ class Plan:
 
 
 Planner = Callable[[Order], Plan]
+
+
+class RequestIndex(Protocol):
+    """Where a recorder keeps idempotency keys (store/requests.py)."""
+
+    def find_request(
+        self, originator_id: UUID, key: str
+    ) -> tuple[str | None, int] | None: ...
+
+
+class RequestRow(NamedTuple):
+    """A request's idempotency key, saved with the events that carry it."""
+
+    originator_id: UUID
+    idempotency_key: str
+    fingerprint: str | None
+    version: int  # the aggregate's version after the request
+
+
+def request_rows(aggregates: Iterable[AuditedAggregate]) -> list[RequestRow]:
+    """One row per aggregate whose new events carry an idempotency key."""
+    rows = []
+    for aggregate in aggregates:
+        events = cast("list[AuditedAggregate.Event]", aggregate.pending_events)
+        keyed = [e for e in events if e.idempotency_key is not None]
+        if keyed:
+            last = keyed[-1]
+            rows.append(
+                RequestRow(
+                    aggregate.id,
+                    cast("str", last.idempotency_key),
+                    last.request_fingerprint,
+                    last.originator_version,
+                )
+            )
+    return rows
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:  # noqa: ANN401 - the library's projector type
@@ -118,6 +155,40 @@ class LedgerApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder)
 
+    def replayed(
+        self, aggregate: AuditedAggregate, context: RequestContext
+    ) -> int | None:
+        """The version an earlier request with this key left, or None if it is new.
+
+        The same key with another request (fingerprint) is refused.
+        """
+        key = context.idempotency_key
+        if key is None:
+            return None
+        found = self._find_request(aggregate.id, key)
+        if found is None:
+            return None
+        first_fingerprint, version = found
+        if first_fingerprint != (context.request_fingerprint or ""):
+            raise IdempotencyConflictError(key)
+        return version
+
+    def _find_request(
+        self, aggregate_id: UUID, key: str
+    ) -> tuple[str | None, int] | None:
+        recorder = self.recorder
+        if hasattr(recorder, "find_request"):
+            index: RequestIndex = recorder
+            return index.find_request(aggregate_id, key)
+        # A recorder without the table (in memory, in the unit tests): the
+        # aggregate's own events, which carry every key.
+        found = None
+        events = cast("Iterable[AuditedAggregate.Event]", self.events.get(aggregate_id))
+        for event in events:
+            if event.idempotency_key == key:
+                found = (event.request_fingerprint, event.originator_version)
+        return found
+
     def _run(
         self,
         account: str,
@@ -134,7 +205,7 @@ class LedgerApplication(Application[UUID]):
                 raise OrderNotFoundError(account, order_ref)
             plan = planner(order)
             with acting(ctx.with_fingerprint(fingerprint(command, plan.args))) as req:
-                replayed = order.replayed(req)
+                replayed = self.replayed(order, req)
                 if replayed is not None:
                     return CommandResult(order_ref, replayed, replayed=True)
                 if plan.answered_by is not None:
@@ -162,7 +233,7 @@ class LedgerApplication(Application[UUID]):
             order = self._find(account, order_ref)
             with acting(ctx.with_fingerprint(fingerprint(command, args))) as req:
                 if order is not None:
-                    replayed = order.replayed(req)
+                    replayed = self.replayed(order, req)
                     if replayed is not None:
                         return CommandResult(order_ref, replayed, replayed=True)
                     raise OrderExistsError(account, order_ref)
@@ -191,7 +262,7 @@ class LedgerApplication(Application[UUID]):
                 aggregates, result = outcome
                 appended = sum(len(a.pending_events) for a in aggregates)
                 try:
-                    self.save(*aggregates)
+                    self.save(*aggregates, requests=request_rows(aggregates))
                 except IntegrityError:
                     continue
                 self._observe(command, "ok", appended)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -54,6 +55,7 @@ from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
 from store.recorder_sql import add_columns, notification, quoted
+from store.requests import RequestKeys, RequestRow, create_statements, rows_of
 
 # Advisory locks taken with two int4 keys never collide with one-bigint keys
 # (projections.startup.schema_lock uses one bigint).
@@ -98,6 +100,10 @@ class HorizonRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(
             add_columns(self.datastore.schema, self.events_table_name)
         )
+        self.sql_create_statements.extend(
+            create_statements(self.datastore.schema, self.events_table_name)
+        )
+        self.request_keys = RequestKeys(datastore, events_table_name)
         key = zlib.crc32(f"{self.datastore.schema}.{events_table_name}".encode())
         self.lock_key = key - 2**32 if key >= 2**31 else key
         self.insert_statement = sql.SQL(
@@ -138,13 +144,15 @@ class HorizonRecorder(PostgresApplicationRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], **_: object
+        self,
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,  # noqa: ANN401 - the library's signature
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
         with self.datastore.get_connection() as conn:
             try:
-                return self._insert_in_order(conn, stored_events)
+                return self._insert_in_order(conn, stored_events, rows_of(kwargs))
             except BaseException:
                 # A failed INSERT skips the queued unlocks; the session locks
                 # must not go back to the pool with the connection.
@@ -153,7 +161,10 @@ class HorizonRecorder(PostgresApplicationRecorder):
                 raise
 
     def _insert_in_order(
-        self, conn: Connection[DictRow], stored_events: Sequence[StoredEvent]
+        self,
+        conn: Connection[DictRow],
+        stored_events: Sequence[StoredEvent],
+        requests: Sequence[RequestRow] = (),
     ) -> list[int]:
         log_ids = [self.log_of(e.originator_id) for e in stored_events]
         locks = [self.lock_keys(log) for log in sorted(set(log_ids))]  # fixed order
@@ -172,6 +183,8 @@ class HorizonRecorder(PostgresApplicationRecorder):
                         self.insert_statement,
                         (self._composites(stored_events), log_ids),
                     )
+                    # Keys after the events: the events' INSERT is the first write.
+                    self.request_keys.write(conn, requests)
                     for lock in locks:
                         conn.execute(UNLOCK, lock, prepare=True)
                     pipeline.sync()
@@ -182,6 +195,12 @@ class HorizonRecorder(PostgresApplicationRecorder):
             if failure is not None:
                 raise failure
         return notification_ids
+
+    def find_request(
+        self, originator_id: UUID, key: str
+    ) -> tuple[str | None, int] | None:
+        """(fingerprint, version) of the request with this key, if there was one."""
+        return self.request_keys.find(originator_id, key)
 
     def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
         return [

@@ -160,3 +160,34 @@ def test_a_draft_is_verified_but_not_counted_as_an_order(pg_ledger):
     pg_ledger.create_draft("acct", "EUR", [item(1, 100)])
     report = ChainVerifier(pg_ledger).verify()
     assert (report.orders_checked, report.events_checked) == (1, 6)
+
+
+def test_a_snapshot_from_when_orders_kept_their_keys_still_matches(
+    pg_settings, database_url, schema
+):
+    """Snapshots taken before the keys moved out carry a ``requests`` map."""
+    from api.bootstrap import open_ledger  # noqa: PLC0415
+
+    ledger = open_ledger(pg_settings, database_url)
+    try:
+        paid(ledger, "LEGACY")
+        ledger.take_snapshot(order_uuid("acct", "LEGACY"))
+    finally:
+        ledger.close()
+    table = sql.Identifier(schema, "ledger_snapshots")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        [(originator_id, version, topic, state)] = conn.execute(
+            sql.SQL("DELETE FROM {} RETURNING *").format(table)
+        ).fetchall()
+        legacy = bytes(state).decode().replace("{", '{"requests":{"k1":["fp",3]},', 1)
+        conn.execute(
+            sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(table),
+            (originator_id, version, topic, legacy.encode()),
+        )
+    ledger = open_ledger(pg_settings, database_url)
+    try:
+        assert ledger.get_order("acct", "LEGACY").totals().captured > 0
+        assert ledger.snapshots.mismatches == 0
+        assert ChainVerifier(ledger).verify().broken == []
+    finally:
+        ledger.close()
