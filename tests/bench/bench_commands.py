@@ -233,6 +233,75 @@ def bench_database() -> Iterator[str]:
                 conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
 
 
+@dataclass(frozen=True)
+class Traffic:
+    statements: float  # per command
+    round_trips: float
+    checkouts: float
+
+
+@contextmanager
+def counted() -> Iterator[dict[str, int]]:
+    """Count psycopg statements, round trips and pool checkouts in this process.
+
+    A statement outside a pipeline is one round trip; a pipeline's statements
+    are one per sync (explicit, or at the end of the block).
+    """
+    import psycopg_pool  # noqa: PLC0415
+
+    counts = {"statements": 0, "round_trips": 0, "checkouts": 0}
+    execute, sync, leave = (
+        psycopg.Cursor.execute,
+        psycopg.Pipeline.sync,
+        psycopg.Pipeline.__exit__,
+    )
+    getconn = psycopg_pool.ConnectionPool.getconn
+
+    def counting_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["statements"] += 1
+        if cursor.connection._pipeline is None:
+            counts["round_trips"] += 1
+        return execute(cursor, *args, **kwargs)
+
+    def counting_sync(pipeline: Any) -> Any:
+        counts["round_trips"] += 1
+        return sync(pipeline)
+
+    def counting_exit(pipeline: Any, *args: Any) -> Any:
+        counts["round_trips"] += 1
+        return leave(pipeline, *args)
+
+    def counting_getconn(pool: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["checkouts"] += 1
+        return getconn(pool, *args, **kwargs)
+
+    psycopg.Cursor.execute = counting_execute  # type: ignore[method-assign]
+    psycopg.Pipeline.sync = counting_sync  # type: ignore[method-assign]
+    psycopg.Pipeline.__exit__ = counting_exit  # type: ignore[method-assign]
+    psycopg_pool.ConnectionPool.getconn = counting_getconn  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Pipeline.sync = sync  # type: ignore[method-assign]
+        psycopg.Pipeline.__exit__ = leave  # type: ignore[method-assign]
+        psycopg_pool.ConnectionPool.getconn = getconn  # type: ignore[method-assign]
+
+
+def hot_capture_traffic(ledger: OrderLedger, *, keyed: bool, n: int = 200) -> Traffic:
+    """What a 1-unit capture of a cached hot order sends to PostgreSQL."""
+    from domain.context import RequestContext  # noqa: PLC0415
+
+    ref = f"HOT-{uuid.uuid4().hex[:8]}"
+    ledger.authorize_order("bench", ref, "EUR", [item(1, 10**9)], (10**9, 10**9), "P")
+    ledger.capture("bench", ref, "P", [Allocation(1, 1)])  # warm the cache
+    with counted() as counts:
+        for number in range(n):
+            context = RequestContext(idempotency_key=f"k{number}" if keyed else None)
+            ledger.capture("bench", ref, "P", [Allocation(1, 1)], context=context)
+    return Traffic(*(counts[k] / n for k in ("statements", "round_trips", "checkouts")))
+
+
 def process_cpu_per_command(ledger: OrderLedger, threads: int) -> tuple[float, float]:
     """Python CPU per command and CPU/wall of this process, one extra run."""
     cpu = time.process_time()
@@ -265,6 +334,10 @@ def measure(url: str, report: Report | None) -> None:
             print(f"{recorder}: command mix at {threads} thread(s)…", flush=True)
             runs[recorder, str(threads)] = ledger_mix(ledger, threads, recorder)
         if recorder == "horizon":
+            traffic = {
+                keyed: hot_capture_traffic(ledger, keyed=keyed)
+                for keyed in (False, True)
+            }
             cpu_ms, cpu_share = process_cpu_per_command(ledger, 8)
             half = max(f.per_second for f in runs.values()) / 2
             print(f"{recorder}: paced at {half:.0f} cmd/s…", flush=True)
@@ -337,6 +410,22 @@ def measure(url: str, report: Report | None) -> None:
         "what holds one process back on 2 cores; the table lock is what holds several "
         "processes back (compare the two recorders at 2×4)."
     )
+    plain, keyed = traffic[False], traffic[True]
+    print(
+        f"hot-order capture: {plain.statements:.1f} statements, "
+        f"{plain.round_trips:.1f} round trips, {plain.checkouts:.1f} pool checkouts "
+        f"({keyed.statements:.1f} / {keyed.round_trips:.1f} / {keyed.checkouts:.1f} "
+        "with an Idempotency-Key)"
+    )
+    section.notes.append(
+        "A 1-unit capture of a hot order (in this process's aggregate cache), "
+        f"counted at psycopg's API over 200 commands: {plain.statements:.1f} "
+        f"statements in {plain.round_trips:.1f} round trips over "
+        f"{plain.checkouts:.1f} pool checkouts; with an `Idempotency-Key` "
+        f"{keyed.statements:.1f} statements, {keyed.round_trips:.1f} round trips, "
+        f"{keyed.checkouts:.1f} checkouts (the key's lookup by primary key in "
+        "`ledger_events_requests`). Each checkout's pre-ping is one of the round trips."
+    )
     section.notes.append(
         "At 32 threads in one process the horizon recorder can be slower than "
         "the table lock: with the lock, the waiting threads sleep inside "
@@ -353,7 +442,9 @@ def measure(url: str, report: Report | None) -> None:
             why=(
                 f"short by {0.5 / ratio:.1f}×. A command costs {cpu_ms:.2f} ms of "
                 "Python CPU (read the snapshot and the events, replay, check, "
-                "hash-chain and encode the events, save: about 9 statements), so "
+                "hash-chain and encode the events, save: "
+                f"{plain.statements:.0f} statements in {plain.round_trips:.0f} "
+                "round trips for a cached hot order), so "
                 "one interpreter tops out near "
                 f"{1000 / cpu_ms:.0f} commands/s however many threads wait on "
                 "PostgreSQL, and two processes share 2 cores with PostgreSQL. "
