@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
+from projections import reconciliation
 from projections.reports import FinanceReports
 from projections.setup import Projections
+
+MAX_FILE_ROWS = 100_000
 
 
 def fresh_projections(request: Request) -> Projections:
@@ -18,3 +21,14 @@ def fresh_projections(request: Request) -> Projections:
 def finance_reports(request: Request) -> FinanceReports:
     wait: float = request.app.state.settings.projection_wait
     return FinanceReports(request.app.state.projections, wait)
+
+
+def settlement_rows(text: str) -> list[reconciliation.SettlementRow]:
+    """A PSP settlement file's rows; 400 naming the first bad line."""
+    try:
+        rows = list(reconciliation.parse(text))
+    except reconciliation.SettlementFileError as error:
+        raise HTTPException(400, str(error)) from None
+    if len(rows) > MAX_FILE_ROWS:
+        raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
+    return rows

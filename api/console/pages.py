@@ -51,7 +51,7 @@ from api.console.web import (
 )
 from api.middleware import MAX_BODY_BYTES
 from api.native.present import events_out, order_out
-from api.reads import finance_reports, fresh_projections
+from api.reads import finance_reports, fresh_projections, settlement_rows
 from domain.application import OrderLedger
 from domain.money import EXPONENTS
 from domain.order import order_uuid
@@ -65,7 +65,6 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 MAX_UPLOAD_BYTES = MAX_BODY_BYTES  # the same cap as every request's body
-MAX_FILE_ROWS = 100_000
 
 
 def _ledger(request: Request) -> OrderLedger:
@@ -306,16 +305,6 @@ def reconciliation_form(request: Request, session: Session) -> HTMLResponse:
     return page(request, "reconciliation.html", context, session=session)
 
 
-def _read_settlement(text: str) -> list[reconciliation.SettlementRow]:
-    try:
-        rows = list(reconciliation.parse(text))
-    except reconciliation.SettlementFileError as error:
-        raise HTTPException(400, str(error)) from None
-    if len(rows) > MAX_FILE_ROWS:
-        raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
-    return rows
-
-
 @router.post("/reconciliation")
 async def reconcile(
     request: Request,
@@ -328,7 +317,7 @@ async def reconcile(
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, "a settlement file of at most 1 MiB")
     text = data.decode("utf-8-sig", errors="replace")
-    rows = _read_settlement(text)
+    rows = settlement_rows(text)
     result = await run_in_threadpool(
         finance_reports(request).reconcile, session.principal.account, rows
     )
@@ -349,7 +338,7 @@ def differences_export(
     file_text: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)],
 ) -> PlainTextResponse:
     check_csrf(request, csrf, session.csrf_token)
-    rows = _read_settlement(file_text)
+    rows = settlement_rows(file_text)
     result = finance_reports(request).reconcile(session.principal.account, rows)
     return PlainTextResponse(
         result.to_csv(differences_only=True),

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
-from api.reads import finance_reports, fresh_projections
+from api.reads import finance_reports, fresh_projections, settlement_rows
 from domain.values import OrderStatus
 from projections import queries, reconciliation
 from projections.reports import settlement_csv
@@ -22,7 +22,6 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=NativeRoute,
 )
-MAX_FILE_ROWS = 100_000
 
 
 def _wants_csv(request: Request, fmt: str | None) -> bool:
@@ -153,12 +152,7 @@ async def reconcile(
     format: str | None = None,  # noqa: A002
 ) -> Response:
     text = (await request.body()).decode("utf-8", errors="replace")
-    try:
-        rows = list(reconciliation.parse(text))
-    except reconciliation.SettlementFileError as error:
-        raise HTTPException(400, str(error)) from None
-    if len(rows) > MAX_FILE_ROWS:
-        raise HTTPException(400, f"at most {MAX_FILE_ROWS} rows per file")
+    rows = settlement_rows(text)
     result = await run_in_threadpool(finance_reports(request).reconcile, aid, rows)
     if _wants_csv(request, format):
         return PlainTextResponse(result.to_csv(), media_type="text/csv")
