@@ -123,8 +123,9 @@ request = function()
     return wrk.format("POST", path .. "/captures", nil,
       '{"orderDetails":{"totalGrossAmount":85,"totalNetAmount":71.41,"items":[]},"invoiceNumber":"I2"}')
   end
+  -- A capture's invoiceNumber is its captureNumber (Riverty's rule).
   return wrk.format("POST", path .. "/refunds", nil,
-    '{"captureNumber":"' .. order .. '-C1","orderItems":[ITEM_A]}')
+    '{"captureNumber":"I1","orderItems":[ITEM_A]}')
 end
 """.replace("ITEM_A", ITEM_A)
 )
