@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import count
 from typing import Any, ClassVar, NamedTuple, Protocol, cast
 from uuid import UUID
 
@@ -155,6 +156,11 @@ class LedgerApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder)
 
+    @property
+    def keys_are_unique(self) -> bool:
+        """The recorder keeps idempotency keys in a table that refuses a key twice."""
+        return hasattr(self.recorder, "find_request")
+
     def replayed(
         self, aggregate: AuditedAggregate, context: RequestContext
     ) -> int | None:
@@ -198,19 +204,30 @@ class LedgerApplication(Application[UUID]):
         planner: Planner,
     ) -> CommandResult:
         """Run a command on an existing order: replay it, or plan and act."""
+        attempts = count()
 
         def step(ctx: RequestContext) -> Outcome:
+            # Where the store's key table refuses a key twice, the first
+            # attempt acts without looking its key up: a retried request then
+            # fails to save (or to act) and the next attempt finds its key.
+            look_up_first = next(attempts) > 0 or not self.keys_are_unique
             order = self._find(account, order_ref)
             if order is None:
                 raise OrderNotFoundError(account, order_ref)
             plan = planner(order)
             with acting(ctx.with_fingerprint(fingerprint(command, plan.args))) as req:
-                replayed = self.replayed(order, req)
+                replayed = self.replayed(order, req) if look_up_first else None
                 if replayed is not None:
                     return CommandResult(order_ref, replayed, replayed=True)
                 if plan.answered_by is not None:
                     return CommandResult(order_ref, plan.answered_by, replayed=True)
-                outcome = plan.act(order)
+                try:
+                    outcome = plan.act(order)
+                except LedgerError:
+                    replayed = None if look_up_first else self.replayed(order, req)
+                    if replayed is None:
+                        raise
+                    return CommandResult(order_ref, replayed, replayed=True)
             risk = outcome if isinstance(outcome, RiskDecision) else None
             return [order], CommandResult(
                 order_ref, order.version, risk=risk, order=order

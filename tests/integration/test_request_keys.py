@@ -109,3 +109,28 @@ def test_the_key_is_written_with_the_events_or_not_at_all(pg_ledger):
         pg_ledger.capture("acct", "R", "P", alloc((1, 500)), context=keyed("too-much"))
     ok = pg_ledger.capture("acct", "R", "P", alloc((1, 100)), context=keyed("too-much"))
     assert not ok.replayed  # the refused request left no key behind
+
+
+@pytest.mark.parametrize("recorder", ["horizon", "table-lock"])
+def test_a_retry_is_answered_whether_acting_again_would_fail_or_succeed(
+    pg_settings, database_url, recorder
+):
+    """The first attempt acts without a lookup; the key table catches a retry."""
+    ledger = open_ledger(
+        pg_settings.model_copy(update={"recorder": recorder}), database_url
+    )
+    try:
+        ledger.authorize_order("acct", "T", "EUR", [item(1, 100)], (100, 100), "P")
+        first = ledger.capture("acct", "T", "P", alloc((1, 60)), context=keyed("a"))
+        # Acting again would succeed (40 are left): the save refuses the key.
+        again = ledger.capture("acct", "T", "P", alloc((1, 60)), context=keyed("a"))
+        assert (again.replayed, again.version) == (True, first.version)
+        rest = ledger.capture("acct", "T", "P", alloc((1, 40)), context=keyed("b"))
+        # Acting again would fail (nothing is left): the error finds the key.
+        retried = ledger.capture("acct", "T", "P", alloc((1, 40)), context=keyed("b"))
+        assert (retried.replayed, retried.version) == (True, rest.version)
+        with pytest.raises(IdempotencyConflictError):
+            ledger.capture("acct", "T", "P", alloc((1, 1)), context=keyed("b"))
+        assert ledger.get_order("acct", "T").totals().captured == 100
+    finally:
+        ledger.close()
