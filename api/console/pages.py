@@ -166,6 +166,7 @@ def orders(request: Request, session: Session) -> HTMLResponse:
             "matching": views.grand_totals(totals),
             "given": given,
             "next_cursor": next_cursor,
+            "paged": cursor is not None,
             "statuses": [str(s) for s in OrderStatus],
             "currencies": sorted(EXPONENTS),
         },

@@ -350,3 +350,24 @@ def test_what_clients_sent_is_shown_as_text_never_run(writer, console):
     export = console.get("/console/orders.csv", params={"merchant_reference": hostile})
     [row] = csv.DictReader(io.StringIO(export.text))
     assert row["merchant_reference"] == hostile  # CSV is data; formulas are defused
+
+
+def test_the_order_list_pages_by_keyset_and_totals_the_whole_set(
+    writer, console, monkeypatch
+):
+    from api.console import pages  # noqa: PLC0415
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    made = {money_story(writer, reference="MR-PAGED")["order_id"] for _ in range(3)}
+    first = console.get("/console/orders", params={"merchant_reference": "MR-PAGED"})
+    assert "3 matching orders" in first.text
+    assert 'id="first-page"' not in first.text
+    shown = set(re.findall(r'href="/console/orders/([A-Z0-9]+)"', first.text))
+    [link] = re.findall(r'id="next-page" href="([^"]+)"', first.text)
+    second = console.get(link.replace("&amp;", "&"))
+    assert "3 matching orders" in second.text
+    assert 'id="first-page"' in second.text
+    assert 'id="next-page"' not in second.text
+    later = set(re.findall(r'href="/console/orders/([A-Z0-9]+)"', second.text))
+    assert (len(shown), len(later)) == (2, 1)
+    assert shown | later == made
