@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 
+from eventsourcing.postgres import PostgresAggregateRecorder
+
 from api.console.sessions import ConsoleSessions
 from api.database import (
     database,
@@ -24,6 +26,7 @@ from api.settings import Settings
 from domain.application import OrderLedger
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
+from store.connections import check_pool_after_failure
 from store.recorder import HorizonRecorder
 
 
@@ -39,7 +42,18 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
         )
         install_append_only(url, settings.db_schema)
     split_notification_log(ledger, settings.notification_logs)
+    datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}
+    for datastore in datastores.values():
+        check_pool_after_failure(datastore)
     return ledger
+
+
+def _recorders(ledger: OrderLedger) -> list[PostgresAggregateRecorder]:
+    """The ledger's PostgreSQL recorders: events, and snapshots if it takes them."""
+    found: list[object] = [ledger.recorder]
+    if ledger.snapshots is not None:
+        found.append(ledger.snapshots.recorder)
+    return [r for r in found if isinstance(r, PostgresAggregateRecorder)]
 
 
 def split_notification_log(ledger: OrderLedger, logs: int) -> None:

@@ -113,10 +113,10 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.db_workers),
         "POSTGRES_MAX_OVERFLOW": str(SPARE_CONNECTIONS),
         "POSTGRES_CONNECT_TIMEOUT": str(settings.db_pool_timeout),
-        # Pre-ping costs a round trip per checkout, three per command (10-20 %
-        # of a command's time here), but without it a server restart fails
-        # requests until every pooled connection has failed once.
-        "POSTGRES_PRE_PING": "y",
+        # No pre-ping (a round trip per checkout, two per command): a failed
+        # connection makes the pool test its idle ones at once and the
+        # library's recorders retry (store/connections.py).
+        "POSTGRES_PRE_PING": "n",
         # A command reads only the events newer than the order it cached, and
         # works on a copy; another process's writes are read on the next
         # fast-forward, and a version conflict re-reads and retries.

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
@@ -79,6 +80,7 @@ class RequestKeys:
             columns = [list(column) for column in zip(*rows, strict=True)]
             conn.execute(self.insert, columns, prepare=True)
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find(self, originator_id: UUID, key: str) -> tuple[str | None, int] | None:
         with self.datastore.get_connection() as conn:
             row = conn.execute(

@@ -103,7 +103,7 @@ def test_the_ledger_lives_in_its_own_schema(database_url, schema):
 
 
 def test_commands_survive_the_server_dropping_every_connection(pg_ledger, database_url):
-    """Pre-ping finds the dead pooled connections before a command uses them."""
+    """The first dead connection has the pool test the idle ones; the retry works."""
     pg_ledger.create_order("acct", "DROP", "EUR", [item(1, 1000)])
     with psycopg.connect(database_url, autocommit=True) as admin:
         dropped = admin.execute(
