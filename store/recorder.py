@@ -200,7 +200,10 @@ class HorizonRecorder(PostgresApplicationRecorder):
         self, originator_id: UUID, key: str
     ) -> tuple[str | None, int] | None:
         """(fingerprint, version) of the request with this key, if there was one."""
-        return self.request_keys.find(originator_id, key)
+        found: tuple[str | None, int] | None = self.request_keys.find(
+            originator_id, key
+        )
+        return found
 
     def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
         return [

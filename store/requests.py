@@ -120,4 +120,7 @@ class TableLockRecorder(PostgresApplicationRecorder):
     def find_request(
         self, originator_id: UUID, key: str
     ) -> tuple[str | None, int] | None:
-        return self.request_keys.find(originator_id, key)
+        found: tuple[str | None, int] | None = self.request_keys.find(
+            originator_id, key
+        )
+        return found
