@@ -424,7 +424,8 @@ def measure(url: str, report: Report | None) -> None:
         f"{plain.checkouts:.1f} pool checkouts; with an `Idempotency-Key` "
         f"{keyed.statements:.1f} statements, {keyed.round_trips:.1f} round trips, "
         f"{keyed.checkouts:.1f} checkouts (the key's lookup by primary key in "
-        "`ledger_events_requests`). Each checkout's pre-ping is one of the round trips."
+        "`ledger_events_requests`). Checkouts are not pre-pinged: a failed connection "
+        "has the pool test its idle ones (`store/connections.py`)."
     )
     section.notes.append(
         "At 32 threads in one process the horizon recorder can be slower than "
