@@ -55,7 +55,13 @@ from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
 from store.recorder_sql import add_columns, notification, quoted
-from store.requests import RequestKeys, RequestRow, create_statements, rows_of
+from store.requests import (
+    KeyedRecorder,
+    RequestKeys,
+    RequestRow,
+    create_statements,
+    rows_of,
+)
 
 # Advisory locks taken with two int4 keys never collide with one-bigint keys
 # (projections.startup.schema_lock uses one bigint).
@@ -81,7 +87,7 @@ HORIZON = sql.SQL(
 )
 
 
-class HorizonRecorder(PostgresApplicationRecorder):
+class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
     """The library's recorder; readers stop at the finished-transaction horizon.
 
     The events can be split over ``logs`` notification logs by a hash of the
@@ -195,15 +201,6 @@ class HorizonRecorder(PostgresApplicationRecorder):
             if failure is not None:
                 raise failure
         return notification_ids
-
-    def find_request(
-        self, originator_id: UUID, key: str
-    ) -> tuple[str | None, int] | None:
-        """(fingerprint, version) of the request with this key, if there was one."""
-        found: tuple[str | None, int] | None = self.request_keys.find(
-            originator_id, key
-        )
-        return found
 
     def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
         return [

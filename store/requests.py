@@ -94,7 +94,22 @@ def rows_of(kwargs: dict[str, Any]) -> Sequence[RequestRow]:
     return rows
 
 
-class TableLockRecorder(PostgresApplicationRecorder):
+class KeyedRecorder:
+    """A recorder that keeps the requests table (``request_keys``)."""
+
+    request_keys: RequestKeys
+
+    def find_request(
+        self, originator_id: UUID, key: str
+    ) -> tuple[str | None, int] | None:
+        """(fingerprint, version) of the request with this key, if there was one."""
+        found: tuple[str | None, int] | None = self.request_keys.find(
+            originator_id, key
+        )
+        return found
+
+
+class TableLockRecorder(KeyedRecorder, PostgresApplicationRecorder):
     """eventsourcing's recorder (its table lock), writing the requests table too."""
 
     def __init__(
@@ -116,11 +131,3 @@ class TableLockRecorder(PostgresApplicationRecorder):
         # Another cursor: the library reads the notification ids from ``curs``.
         with curs.connection.cursor() as keys:
             self.request_keys.write(keys, rows_of(kwargs))
-
-    def find_request(
-        self, originator_id: UUID, key: str
-    ) -> tuple[str | None, int] | None:
-        found: tuple[str | None, int] | None = self.request_keys.find(
-            originator_id, key
-        )
-        return found

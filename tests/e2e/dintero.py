@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from projections.queries import TOTAL_COLUMNS
 from tests.e2e.conftest import ACCOUNT
 
 SHOP = f"/v1/accounts/{ACCOUNT}/shopping"
@@ -87,14 +88,7 @@ def balances(
     return {
         line["line_id"]: tuple(  # type: ignore[misc]
             line["balance"][k]
-            for k in (
-                "authorized",
-                "captured",
-                "refunded",
-                "released",
-                "outstanding_authorized",
-                "refundable",
-            )
+            for k in TOTAL_COLUMNS[1:]  # without the gross
         )
         for line in order["lines"]
     }
