@@ -38,6 +38,9 @@ class OrderFilters:
     statuses: tuple[str, ...] | None = None  # any of these
     refunded: bool | None = None  # something refunded, or nothing
     order_id: str | None = None  # this order only (not case-sensitive)
+    search: str | None = (
+        None  # part of the order id or merchant reference, a payment id
+    )
 
 
 def encode_cursor(created_at: datetime, order_id: str) -> str:
@@ -69,6 +72,9 @@ _FILTER_CONDITIONS = {
     "merchant_reference": "merchant_reference = %(merchant_reference)s",
     "statuses": "status = ANY(%(statuses)s)",
     "refunded": "(refunded <> 0) = %(refunded)s",
+    "search": "(order_id ILIKE %(search)s ESCAPE '\\'"
+    " OR merchant_reference ILIKE %(search)s ESCAPE '\\'"
+    " OR %(search_exact)s = ANY(payment_ids))",
 }
 TOTAL_COLUMNS = (
     "gross_amount",
@@ -92,7 +98,15 @@ def _where(
         if value is not None:
             conditions.append(sql.SQL(condition))
             params[name] = list(value) if isinstance(value, tuple) else value
+    if filters.search is not None:
+        params["search"] = f"%{_like_escaped(filters.search)}%"
+        params["search_exact"] = filters.search
     return conditions, params
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_orders(

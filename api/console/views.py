@@ -16,6 +16,7 @@ from projections.queries import OrderFilters
 
 # The form's fields, as the order list's URL carries them.
 FILTER_FIELDS = (
+    "q",
     "order_id",
     "merchant_reference",
     "payment_id",
@@ -95,6 +96,7 @@ def order_filters(
         older = now - timedelta(days=int(text))
     one_day = timedelta(days=1)
     filters = OrderFilters(
+        search=given.get("q"),
         order_id=given.get("order_id"),
         merchant_reference=given.get("merchant_reference"),
         payment_id=given.get("payment_id"),

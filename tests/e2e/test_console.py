@@ -371,3 +371,13 @@ def test_the_order_list_pages_by_keyset_and_totals_the_whole_set(
     later = set(re.findall(r'href="/console/orders/([A-Z0-9]+)"', second.text))
     assert (len(shown), len(later)) == (2, 1)
     assert shown | later == made
+
+
+def test_search_finds_part_of_an_id_or_reference_and_a_payment_id(writer, console):
+    story = money_story(writer, reference="INV-2026-0042_x")
+    for term in ("2026-0042", "inv-2026", story["order_id"][2:8].lower(), "PID_1"):
+        page = console.get("/console/orders", params={"q": term})
+        assert story["order_id"] in page.text, term
+    for literal in ("INV%0042", "INV-2026-0042_y", "0042__"):
+        page = console.get("/console/orders", params={"q": literal})
+        assert story["order_id"] not in page.text, literal  # % and _ are not wildcards
