@@ -245,9 +245,11 @@ def counted() -> Iterator[dict[str, int]]:
     """Count psycopg statements, round trips and pool checkouts in this process.
 
     A statement outside a pipeline is one round trip; a pipeline's statements
-    are one per sync (explicit, or at the end of the block).
+    are one per sync (explicit, or at the end of the block). psycopg's own
+    BEGIN, COMMIT and ROLLBACK (``_exec_command``) count as statements too.
     """
     import psycopg_pool  # noqa: PLC0415
+    from psycopg._connection_base import BaseConnection  # noqa: PLC0415
 
     counts = {"statements": 0, "round_trips": 0, "checkouts": 0}
     execute, sync, leave = (
@@ -256,6 +258,7 @@ def counted() -> Iterator[dict[str, int]]:
         psycopg.Pipeline.__exit__,
     )
     getconn = psycopg_pool.ConnectionPool.getconn
+    command = BaseConnection._exec_command
 
     def counting_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
         counts["statements"] += 1
@@ -271,6 +274,13 @@ def counted() -> Iterator[dict[str, int]]:
         counts["round_trips"] += 1
         return leave(pipeline, *args)
 
+    def counting_command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+        # BEGIN, COMMIT, ROLLBACK, SAVEPOINT: psycopg sends them itself.
+        counts["statements"] += 1
+        if conn._pipeline is None:
+            counts["round_trips"] += 1
+        return (yield from command(conn, *args, **kwargs))
+
     def counting_getconn(pool: Any, *args: Any, **kwargs: Any) -> Any:
         counts["checkouts"] += 1
         return getconn(pool, *args, **kwargs)
@@ -279,6 +289,7 @@ def counted() -> Iterator[dict[str, int]]:
     psycopg.Pipeline.sync = counting_sync  # type: ignore[method-assign]
     psycopg.Pipeline.__exit__ = counting_exit  # type: ignore[method-assign]
     psycopg_pool.ConnectionPool.getconn = counting_getconn  # type: ignore[method-assign]
+    BaseConnection._exec_command = counting_command  # type: ignore[method-assign]
     try:
         yield counts
     finally:
@@ -286,6 +297,7 @@ def counted() -> Iterator[dict[str, int]]:
         psycopg.Pipeline.sync = sync  # type: ignore[method-assign]
         psycopg.Pipeline.__exit__ = leave  # type: ignore[method-assign]
         psycopg_pool.ConnectionPool.getconn = getconn  # type: ignore[method-assign]
+        BaseConnection._exec_command = command  # type: ignore[method-assign]
 
 
 def hot_capture_traffic(ledger: OrderLedger, *, keyed: bool, n: int = 200) -> Traffic:
