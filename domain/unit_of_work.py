@@ -68,6 +68,10 @@ class Plan:
 Planner = Callable[[Order], Plan]
 
 
+class StaleReadError(Exception):
+    """The aggregate was read before a request it must answer committed."""
+
+
 class RequestIndex(Protocol):
     """Where a recorder keeps idempotency keys (store/requests.py)."""
 
@@ -177,6 +181,10 @@ class LedgerApplication(Application[UUID]):
         first_fingerprint, version = found
         if first_fingerprint != (context.request_fingerprint or ""):
             raise IdempotencyConflictError(key)
+        if version > aggregate.version:
+            # The key was read after the aggregate, and a twin request
+            # committed in between: answer from a read that includes it.
+            raise StaleReadError
         return version
 
     def _find_request(
@@ -272,7 +280,10 @@ class LedgerApplication(Application[UUID]):
                 if attempt:
                     # Jitter, so writers that collided do not collide again.
                     time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))  # noqa: S311
-                outcome = step(context)
+                try:
+                    outcome = step(context)
+                except StaleReadError:
+                    continue
                 if isinstance(outcome, CommandResult):
                     self._observe(command, "replayed", 0)
                     return outcome

@@ -134,3 +134,22 @@ def test_a_retry_is_answered_whether_acting_again_would_fail_or_succeed(
         assert ledger.get_order("acct", "T").totals().captured == 100
     finally:
         ledger.close()
+
+
+def test_a_key_newer_than_the_read_aggregate_reads_again(pg_ledger):
+    """A twin request committed between the aggregate's read and its key's."""
+    from domain.unit_of_work import StaleReadError  # noqa: PLC0415
+
+    pg_ledger.authorize_order("acct", "S", "EUR", [item(1, 100)], (100, 100), "P")
+    stale = pg_ledger.get_order("acct", "S")
+    first = pg_ledger.capture("acct", "S", "P", alloc((1, 10)), context=keyed("twin"))
+    fresh = pg_ledger.get_order("acct", "S")
+    context = keyed("twin").with_fingerprint(fresh_fingerprint(pg_ledger, first))
+    with pytest.raises(StaleReadError):
+        pg_ledger.replayed(stale, context)
+    assert pg_ledger.replayed(fresh, context) == first.version
+
+
+def fresh_fingerprint(ledger, result) -> str:
+    event = ledger.event_at("acct", "S", result.version)
+    return str(event.request_fingerprint)
