@@ -26,11 +26,16 @@ def check_pool_after_failure(datastore: PostgresDatastore) -> None:
 
     @contextmanager
     def get_connection() -> Iterator[Connection[DictRow]]:
+        used: Connection[DictRow] | None = None
         try:
             with checkout() as conn:
+                used = conn
                 yield conn
         except (OperationalError, InterfaceError):
-            datastore.pool.check()
+            # A lock timeout is an OperationalError too, on a live connection:
+            # only a lost one (or none to be had) says the others may be dead.
+            if used is None or used.broken or used.closed:
+                datastore.pool.check()
             raise
 
     datastore.get_connection = get_connection  # type: ignore[method-assign]

@@ -34,7 +34,7 @@ from fastapi.responses import (
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import limit_anonymous, limit_key
+from api.auth import LedgerDep, limit_anonymous, limit_key
 from api.console import views
 from api.console.errors import ConsoleRoute
 from api.console.sessions import ConsoleSession
@@ -65,11 +65,6 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 MAX_UPLOAD_BYTES = MAX_BODY_BYTES  # the same cap as every request's body
-
-
-def _ledger(request: Request) -> OrderLedger:
-    ledger: OrderLedger = request.app.state.ledger
-    return ledger
 
 
 @router.get("")
@@ -194,11 +189,11 @@ def order_page(
     request: Request,
     order_id: str,
     session: Session,
+    ledger: LedgerDep,
     version: Annotated[int | None, Query(ge=1)] = None,
     as_of: str | None = None,
     tz_offset: str = "",
 ) -> HTMLResponse:
-    ledger = _ledger(request)
     account = session.principal.account
     current = ledger.get_order(account, order_id)  # 404 unless this account's
     instant = None
@@ -207,8 +202,12 @@ def order_page(
             instant = views.as_of_instant(as_of, tz_offset)
         except views.FilterError as error:
             raise HTTPException(400, str(error)) from None
-    shown = ledger.get_order(
-        account, order_id, version=None if instant else version, as_of=instant
+    shown = (
+        ledger.get_order(
+            account, order_id, version=None if instant else version, as_of=instant
+        )
+        if instant or version
+        else current
     )
     events = events_out(current.order_ref, ledger.order_events(account, order_id))
     report = ChainVerifier(ledger).verify(
@@ -355,11 +354,13 @@ def audit_form(request: Request, session: Session) -> HTMLResponse:
 
 @router.post("/audit")
 def audit(
-    request: Request, session: Session, csrf: Annotated[str, Form(max_length=100)]
+    request: Request,
+    session: Session,
+    ledger: LedgerDep,
+    csrf: Annotated[str, Form(max_length=100)],
 ) -> StreamingResponse:
     """Verify the account's chains, the page growing as the walk goes on."""
     check_csrf(request, csrf, session.csrf_token)
-    ledger = _ledger(request)
     head = bytes(page(request, "audit_run.html", {}, session=session).body).decode()
     before, after = head.split("<!--progress-->")
     return StreamingResponse(
@@ -417,9 +418,8 @@ def _audit_result(report: AuditReport) -> str:
 
 
 @router.get("/health")
-def health(request: Request, session: Session) -> HTMLResponse:
+def health(request: Request, session: Session, ledger: LedgerDep) -> HTMLResponse:
     projections: Projections = request.app.state.projections
-    ledger = _ledger(request)
     with projections.reading() as curs:
         set_aside = queries.set_aside_events(curs, projections.schema)
     mine = []

@@ -53,33 +53,31 @@ class ConsoleSessions:
 
     def start(self, principal: Principal) -> tuple[str, ConsoleSession]:
         """A new session for ``principal``: (the cookie's token, the session)."""
-        token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
-        with self.keys.pool.connection() as conn:
-            conn.execute(  # expired sessions go as new ones come
-                sql.SQL("DELETE FROM {} WHERE expires_at < now()").format(self.table)
-            )
-            conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} (token_hash, key_id, csrf_token, expires_at)"
-                    " VALUES (%s, %s, %s, now() + %s)"
-                ).format(self.table),
-                (_token_hash(token), principal.key_id, csrf, SESSION_LIFETIME),
-            )
+        token = self._insert(principal, csrf, SESSION_LIFETIME, ticket=False)
         return token, ConsoleSession(principal, csrf)
 
     def issue_ticket(self, principal: Principal) -> str:
         """A one-use sign-in link's secret (``ledger serve --demo`` prints one)."""
-        ticket = secrets.token_urlsafe(32)
+        return self._insert(principal, "", TICKET_LIFETIME, ticket=True)
+
+    def _insert(
+        self, principal: Principal, csrf: str, lifetime: timedelta, *, ticket: bool
+    ) -> str:
+        """A new row for ``principal``; its secret (only its hash is kept)."""
+        secret = secrets.token_urlsafe(32)
         with self.keys.pool.connection() as conn:
+            conn.execute(  # expired rows go as new ones come
+                sql.SQL("DELETE FROM {} WHERE expires_at < now()").format(self.table)
+            )
             conn.execute(
                 sql.SQL(
                     "INSERT INTO {} (token_hash, key_id, csrf_token, expires_at,"
-                    " ticket) VALUES (%s, %s, '', now() + %s, true)"
+                    " ticket) VALUES (%s, %s, %s, now() + %s, %s)"
                 ).format(self.table),
-                (_token_hash(ticket), principal.key_id, TICKET_LIFETIME),
+                (_token_hash(secret), principal.key_id, csrf, lifetime, ticket),
             )
-        return ticket
+        return secret
 
     def redeem(self, ticket: str) -> tuple[str, ConsoleSession] | None:
         """A new session for a live ticket, which is used up by it."""

@@ -158,10 +158,6 @@ class TestOneAccount:
         )
         assert "No order matches" in listed.text
 
-    def test_no_page_takes_an_account_from_the_url(self, console: httpx.Client):
-        answer = console.get("/console/accounts/other/orders")
-        assert answer.status_code == 404
-
 
 class TestPagesShowTheApisFigures:
     def test_an_orders_balances_and_timeline(self, writer, console):
