@@ -55,7 +55,7 @@ def authenticated(
 ) -> Principal:
     """The key's principal; 401 without a key or with an unknown or revoked one."""
     key = credentials.credentials if credentials else request.headers.get("x-auth-key")
-    principal = keys.authenticate(key) if key else None
+    principal = admit(request, keys, key)
     if principal is None:
         limit_anonymous(request)
         raise HTTPException(
@@ -63,8 +63,20 @@ def authenticated(
             "a valid API key is required" if key else "no API key was sent",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    limit_key(request, principal)
     return principal
+
+
+def admit(request: Request, keys: KeyStore, key: str | None) -> Principal | None:
+    """The live key's principal, its rate-limit bucket charged (429 once spent).
+
+    None when ``key`` is not a live key (the caller limits the address).
+    """
+    if not key:
+        return None
+    admission = keys.admit(key, request.app.state.rate_limiter)
+    if admission.retry_after:
+        raise too_many(admission.retry_after, "for this key")
+    return admission.principal
 
 
 def limit_anonymous(request: Request) -> None:
@@ -73,15 +85,15 @@ def limit_anonymous(request: Request) -> None:
     _limit(request.app.state.rate_limiter, f"anonymous:{client}", "from this address")
 
 
-def limit_key(request: Request, principal: Principal) -> None:
-    _limit(request.app.state.rate_limiter, principal.key_id, "for this key")
-
-
 def _limit(limiter: RateLimiter, bucket: str, scope: str) -> None:
     if wait := limiter.retry_after(bucket):
-        raise HTTPException(
-            429, f"too many requests {scope}", headers={"Retry-After": str(wait)}
-        )
+        raise too_many(wait, scope)
+
+
+def too_many(wait: int, scope: str) -> HTTPException:
+    return HTTPException(
+        429, f"too many requests {scope}", headers={"Retry-After": str(wait)}
+    )
 
 
 async def reader(

@@ -117,7 +117,10 @@ def services(
         ledger = ledger or stack.enter_context(closing(open_ledger(settings, url)))
         keys = keys or stack.enter_context(closing(KeyStore(url, settings.db_schema)))
         limiter = RateLimiter(
-            keys.pool, settings.db_schema, settings.rate_limit, settings.rate_burst
+            keys.admissions,
+            settings.db_schema,
+            settings.rate_limit,
+            settings.rate_burst,
         )
         projections = Projections(
             ledger,

@@ -14,8 +14,20 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from api.limits import NEW_BUCKET, RateLimiter
 from api.tokens import TokenClaims, TokenSigner, looks_like_token, new_signing_secret
 from projections.startup import schema_lock
+
+# A request's key check and its rate-limit charge, in one statement: the
+# key's bucket is charged only when the key is live and its hash matches
+# (a token's key: live).
+ADMISSION = (
+    "WITH k AS (SELECT key_hash, account, role FROM {keys}"
+    " WHERE key_id = %(key_id)s AND revoked_at IS NULL),"
+    " charged AS ({charge})"
+    " SELECT k.key_hash, k.account, k.role, EXISTS (SELECT FROM charged),"
+    " ({ahead}) FROM k"
+)
 
 
 class Role(StrEnum):
@@ -37,6 +49,21 @@ class Principal:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Admission(NamedTuple):
+    """A request's key check: its principal (None: refused) and its wait (0: go)."""
+
+    principal: Principal | None
+    retry_after: int = 0
+
+
+class Claimed(NamedTuple):
+    """What a credential claims: its key id, and the hash or account to check."""
+
+    key_id: str
+    key_hash: str | None  # a key's; None for a token
+    account: str | None  # a token's; None for a key
 
 
 class NewKey(NamedTuple):
@@ -71,6 +98,7 @@ class KeyStore:
     ) -> None:
         self.schema = schema
         self.table = sql.Identifier(schema, "api_keys")
+        self._admission: tuple[RateLimiter, str] | None = None
         # Checked on checkout (a server restart leaves dead connections in the
         # pool) and a short wait: an outage answers 503 quickly, not 500.
         self.pool = ConnectionPool(
@@ -81,6 +109,21 @@ class KeyStore:
             open=True,
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
+        )
+        # Every request's key check and rate-limit charge: not pinged on
+        # checkout (a lost connection is replaced and the check retried), and
+        # committed without waiting for the WAL flush (see api/limits.py).
+        self.admissions = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=2,
+            open=True,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": 2,
+                "options": "-c synchronous_commit=off",
+            },
         )
         with schema_lock(url), self.pool.connection() as conn:
             conn.execute(
@@ -146,15 +189,67 @@ class KeyStore:
 
         A key's hash is compared in constant time.
         """
+        claimed = self._claimed(key)
+        if claimed is None:
+            return None
+        return _principal(claimed, self._live(claimed.key_id))
+
+    def admit(self, key: str, limiter: RateLimiter) -> Admission:
+        """``authenticate``, and the key's rate-limit bucket charged: one statement."""
+        claimed = self._claimed(key)
+        if claimed is None:
+            return Admission(None)
+        params = {
+            **limiter.params(claimed.key_id),
+            "key_id": claimed.key_id,
+            "hash": claimed.key_hash,
+        }
+        statement = self._admission_statement(limiter)
+        row = None
+        for attempt in range(2):
+            try:
+                with self.admissions.connection() as conn:
+                    row = conn.execute(statement, params, prepare=True).fetchone()
+                    limiter.maybe_prune(conn)
+                break
+            except psycopg.OperationalError:
+                # A connection lost (the server restarted): test the idle
+                # ones, and try once more on a live one.
+                if attempt:
+                    raise
+                self.admissions.check()
+        principal = _principal(claimed, None if row is None else row[:3])
+        if principal is None or row is None or row[3]:
+            return Admission(principal)
+        return Admission(principal, limiter.wait_seconds(row[4]))
+
+    def _admission_statement(self, limiter: RateLimiter) -> str:
+        if self._admission is not None and self._admission[0] is limiter:
+            return self._admission[1]
+        charge = limiter.upsert(
+            sql.SQL(
+                "SELECT {} FROM k WHERE %(hash)s::text IS NULL OR k.key_hash = %(hash)s"
+            ).format(NEW_BUCKET)
+        )
+        # As text: psycopg caches the conversion of a text query.
+        statement = (
+            sql.SQL(ADMISSION)
+            .format(keys=self.table, charge=charge, ahead=limiter.ahead)
+            .as_string()
+        )
+        self._admission = (limiter, statement)
+        return statement
+
+    def _claimed(self, key: str) -> Claimed | None:
         if looks_like_token(key):
-            return self._token_principal(key)
+            claims = self.tokens.verify(key)
+            if claims is None:
+                return None
+            return Claimed(claims.key_id, None, claims.account)
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "lk":  # noqa: PLR2004 - lk_<id>_<secret>
             return None
-        row = self._live(parts[1])
-        if row is None or not hmac.compare_digest(row[0], hash_key(key)):
-            return None
-        return Principal(parts[1], row[1], Role(row[2]))
+        return Claimed(parts[1], hash_key(key), None)
 
     def _live(self, key_id: str) -> tuple[str, str, str] | None:
         """(hash, account, role) of the live key ``key_id``, if there is one."""
@@ -171,16 +266,6 @@ class KeyStore:
     def issue_token(self, principal: Principal, audience: str) -> str:
         claims = TokenClaims(principal.key_id, principal.account, str(principal.role))
         return self.tokens.issue(claims, audience)
-
-    def _token_principal(self, token: str) -> Principal | None:
-        """A valid token's principal, if the key it was issued for is still live."""
-        claims = self.tokens.verify(token)
-        if claims is None:
-            return None
-        row = self._live(claims.key_id)
-        if row is None or row[1] != claims.account:
-            return None
-        return Principal(claims.key_id, row[1], Role(row[2]))
 
     def revoke(self, key_or_id: str) -> bool:
         """Revoke by key id or by the key itself; False if no live key matched."""
@@ -211,4 +296,22 @@ class KeyStore:
             conn.execute("SELECT 1")
 
     def close(self) -> None:
+        self.admissions.close()
         self.pool.close()
+
+
+def _principal(claimed: Claimed, row: tuple[str, str, str] | None) -> Principal | None:
+    """The principal of a live key's ``(hash, account, role)`` row, if it matches.
+
+    A key's hash is compared in constant time; a token names its account.
+    """
+    if row is None:
+        return None
+    key_hash, account, role = row
+    if claimed.key_hash is not None and not hmac.compare_digest(
+        key_hash, claimed.key_hash
+    ):
+        return None
+    if claimed.account is not None and account != claimed.account:
+        return None
+    return Principal(claimed.key_id, account, Role(role))

@@ -34,7 +34,7 @@ from fastapi.responses import (
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import LedgerDep, limit_anonymous, limit_key
+from api.auth import LedgerDep, admit, limit_anonymous
 from api.console import views
 from api.console.errors import ConsoleRoute
 from api.console.sessions import ConsoleSession
@@ -88,7 +88,7 @@ def sign_in(
     form_token: Annotated[str, Form(max_length=100)],
 ) -> Response:
     check_csrf(request, form_token, request.cookies.get(SIGN_IN_COOKIE, ""))
-    principal = request.app.state.keys.authenticate(key.strip())
+    principal = admit(request, request.app.state.keys, key.strip())
     if principal is None:
         limit_anonymous(request)
         token = new_form_token()
@@ -100,7 +100,6 @@ def sign_in(
         )
         set_cookie(request, response, SIGN_IN_COOKIE, token)
         return response
-    limit_key(request, principal)
     session_token, _ = sessions(request).start(principal)
     signed = RedirectResponse(f"{PREFIX}/orders", status_code=303)
     set_cookie(request, signed, SESSION_COOKIE, session_token)

@@ -16,7 +16,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import get_keys, limit_anonymous, limit_key
+from api.auth import admit, get_keys, limit_anonymous
 from api.dintero.errors import DINTERO_ERROR_RESPONSES, DinteroRoute
 from api.keys import KeyStore, Principal, key_from_client_credentials
 
@@ -67,7 +67,7 @@ def client_principal(
     principal = None
     if credentials is not None:
         key = key_from_client_credentials(credentials.username, credentials.password)
-        principal = keys.authenticate(key)
+        principal = admit(request, keys, key)
     if principal is None:
         limit_anonymous(request)
         raise HTTPException(
@@ -75,7 +75,6 @@ def client_principal(
             "invalid client id or secret" if credentials else "no client credentials",
             headers={"WWW-Authenticate": 'Basic realm="ledger"'},
         )
-    limit_key(request, principal)
     return principal
 
 

@@ -31,7 +31,7 @@ SAMPLE_BODIES = {
 
 def test_a_key_over_its_rate_gets_429_with_retry_after(api, writer):
     keys = api.app.state.keys
-    api.app.state.rate_limiter = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    api.app.state.rate_limiter = RateLimiter(keys.admissions, keys.schema, 0.5, 3)
     statuses = [writer.get(f"{NATIVE}/orders/none").status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404]
     limited = writer.get(f"{NATIVE}/orders/none")
@@ -121,17 +121,41 @@ def test_no_route_reaches_another_accounts_data(api, writer):
 
 def test_guessing_keys_is_limited_per_address(api):
     keys = api.app.state.keys
-    api.app.state.rate_limiter = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    api.app.state.rate_limiter = RateLimiter(keys.admissions, keys.schema, 0.5, 3)
     with api.client("lk_nope_wrong") as guesser:
         statuses = [guesser.get(f"{NATIVE}/orders/x").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
 
 
+def test_a_wrong_secret_for_a_real_key_id_does_not_spend_that_keys_budget(api):
+    keys = api.app.state.keys
+    api.app.state.rate_limiter = RateLimiter(keys.admissions, keys.schema, 0.5, 3)
+    key_id = api.writer.split("_")[1]
+    with api.client(f"lk_{key_id}_not-its-secret") as guesser:
+        statuses = [guesser.get(f"{NATIVE}/orders/x").status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    with api.client(api.writer) as owner:
+        assert [owner.get(f"{NATIVE}/orders/x").status_code for _ in range(3)] == [
+            404,
+            404,
+            404,
+        ]
+
+
+def test_rate_charges_skip_the_wal_flush_and_key_changes_do_not(api):
+    """A lost charge costs nothing; a revocation must survive a crash."""
+    keys = api.app.state.keys
+    with keys.admissions.connection() as conn:
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
+    with keys.pool.connection() as conn:
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+
+
 def test_the_limit_is_shared_by_every_limiter_on_the_database(api):
     """Two workers are two limiters on one table: a key's budget is not doubled."""
     keys = api.app.state.keys
-    first = RateLimiter(keys.pool, keys.schema, 0.5, 3)
-    second = RateLimiter(keys.pool, keys.schema, 0.5, 3)
+    first = RateLimiter(keys.admissions, keys.schema, 0.5, 3)
+    second = RateLimiter(keys.admissions, keys.schema, 0.5, 3)
     assert [first.retry_after("k"), second.retry_after("k")] == [0, 0]
     assert first.retry_after("k") == 0
     assert second.retry_after("k") >= 1
