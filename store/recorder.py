@@ -9,10 +9,11 @@ flush), one at a time.
 This recorder gives readers the same guarantee another way:
 
 * Writers serialise only the INSERT, not the commit: a session advisory lock
-  taken just before the insert and released right after it, in the same
-  pipeline, before COMMIT. Under that lock the transaction gets its id
-  (xid) and its notification ids, so for any two writing transactions xid
-  order and notification-id order agree. Each row stores its writer's xid.
+  taken just before the insert and released right after it, inside the one
+  statement that saves (``recorder_sql.append_function``), before COMMIT.
+  Under that lock the transaction gets its id (xid) and its notification
+  ids, so for any two writing transactions xid order and notification-id
+  order agree. Each row stores its writer's xid.
 * Readers stop below a horizon made of the *event writers* only, so an
   unrelated open transaction (another database, an idle BI session, a long
   report) holds nothing back. A read is two statements:
@@ -33,7 +34,7 @@ This recorder gives readers the same guarantee another way:
   after statement 1, so r >= xmax: again not returned.
 
 The events INSERT must be its transaction's first write, which it is here:
-the recorder owns that transaction.
+the recorder's one statement is that transaction.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import (
     InterfaceError,
     Notification,
@@ -54,20 +56,19 @@ from eventsourcing.utils import retry
 from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
-from store.recorder_sql import add_columns, notification, quoted
+from store.recorder_sql import add_columns, append_function, notification, quoted
 from store.requests import (
     KeyedRecorder,
     RequestKeys,
     RequestRow,
     create_statements,
+    requests_table,
     rows_of,
 )
 
 # Advisory locks taken with two int4 keys never collide with one-bigint keys
 # (projections.startup.schema_lock uses one bigint).
 LOCK_NAMESPACE = 0x1ED6
-LOCK = "SELECT pg_advisory_lock(%s, %s)"
-UNLOCK = "SELECT pg_advisory_unlock(%s, %s)"
 # Statement 1 of a read (see the module docstring): xmax, then the writers.
 WRITERS = sql.SQL(
     "SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax, ARRAY("
@@ -112,27 +113,39 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
         self.request_keys = RequestKeys(datastore, events_table_name)
         key = zlib.crc32(f"{self.datastore.schema}.{events_table_name}".encode())
         self.lock_key = key - 2**32 if key >= 2**31 else key
-        self.insert_statement = sql.SQL(
-            "INSERT INTO {0} (originator_id, originator_version, topic, state, log_id) "
-            "SELECT u.originator_id, u.originator_version, u.topic, u.state, u.log_id "
-            # unnest of two arrays expands the composite into its fields
-            "FROM unnest(%s::{1}[], %s::smallint[]) "
-            "AS u(originator_id, originator_version, topic, state, log_id) "
-            "RETURNING notification_id"
-        ).format(
-            table, sql.Identifier(self.datastore.schema, self.stored_event_type_name)
+        self.sql_create_statements.append(
+            append_function(
+                self.datastore.schema,
+                events_table_name,
+                self.stored_event_type_name,
+                requests_table(events_table_name),
+                self.channel_name,
+                LOCK_NAMESPACE,
+            )
         )
+        # Statements of every command as text: psycopg caches the conversion
+        # of a text query, not of a composed one.
+        self.append_statement = sql.SQL(
+            "SELECT notification_id FROM {}("
+            "%s, %s::smallint[], %s::int[], %s, %s::uuid[], %s::text[], %s::text[],"
+            " %s::bigint[]) AS notification_id"
+        ).format(sql.Identifier(self.datastore.schema, f"{events_table_name}_append"))
+        self.append_statement_text = self.append_statement.as_string()
+        self.select_after_text = (
+            sql.SQL(
+                "SELECT originator_version, topic, state FROM {}"
+                " WHERE originator_id = %s AND originator_version > %s"
+                " ORDER BY originator_version"
+            )
+            .format(table)
+            .as_string()
+        )
+        self.lock_timeout = f"{datastore.lock_timeout}s"
         self.table = table
         self.writers_statement = WRITERS.format(
             table=sql.Literal(
                 f"{quoted(self.datastore.schema)}.{quoted(events_table_name)}"
             )
-        )
-        self.lock_timeout_statement = sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(
-            datastore.lock_timeout
-        )
-        self.notify_statement = sql.SQL("NOTIFY {0}").format(
-            sql.Identifier(self.channel_name)
         )
 
     def log_of(self, originator_id: UUID | str) -> int:
@@ -158,49 +171,63 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
             return None
         with self.datastore.get_connection() as conn:
             try:
-                return self._insert_in_order(conn, stored_events, rows_of(kwargs))
+                return self._append(conn, stored_events, rows_of(kwargs))
+            except psycopg.IntegrityError:
+                raise  # raised by the append after it released its locks
             except BaseException:
-                # A failed INSERT skips the queued unlocks; the session locks
-                # must not go back to the pool with the connection.
+                # Failed between its lock and unlock: the session locks must
+                # not go back to the pool with the connection.
                 if not conn.broken:
                     conn.execute("SELECT pg_advisory_unlock_all()")
                 raise
 
-    def _insert_in_order(
+    def _append(
         self,
         conn: Connection[DictRow],
         stored_events: Sequence[StoredEvent],
         requests: Sequence[RequestRow] = (),
     ) -> list[int]:
+        """Save in one statement (``append_function``), its own transaction."""
         log_ids = [self.log_of(e.originator_id) for e in stored_events]
-        locks = [self.lock_keys(log) for log in sorted(set(log_ids))]  # fixed order
-        failure: Exception | None = None
-        notification_ids: list[int] = []
-        with conn.pipeline() as pipeline, conn.transaction():
-            with conn.cursor() as curs:
-                try:
-                    curs.execute(self.lock_timeout_statement)
-                    for lock in locks:
-                        curs.execute(LOCK, lock, prepare=True)
-                    # Take the xid now, under the locks, not at some earlier write.
-                    curs.execute("SELECT pg_current_xact_id()", prepare=True)
-                    curs.execute(self.notify_statement)
-                    curs.execute(
-                        self.insert_statement,
-                        (self._composites(stored_events), log_ids),
-                    )
-                    # Keys after the events: the events' INSERT is the first write.
-                    self.request_keys.write(conn, requests)
-                    for lock in locks:
-                        conn.execute(UNLOCK, lock, prepare=True)
-                    pipeline.sync()
-                    notification_ids = [row["notification_id"] for row in curs]
-                except Exception as error:  # noqa: BLE001 - re-raised below
-                    # Raising inside the pipeline block makes psycopg warn.
-                    failure = error
-            if failure is not None:
-                raise failure
-        return notification_ids
+        # Fixed order, so that writers to several logs never deadlock.
+        locks = [self.lock_keys(log)[1] for log in sorted(set(log_ids))]
+        keys = [list(column) for column in zip(*requests, strict=True)] or [[]] * 4
+        rows = conn.execute(
+            self.append_statement_text,
+            (self._composites(stored_events), log_ids, locks, self.lock_timeout, *keys),
+            prepare=True,
+        )
+        return [row["notification_id"] for row in rows]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's read; a command's (the events after a version) prepared."""
+        if lte is not None or desc or limit is not None:
+            selected: Sequence[StoredEvent] = super().select_events(
+                originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+            )
+            return selected
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(
+                self.select_after_text, (originator_id, gt or 0), prepare=True
+            )
+            return [
+                StoredEvent(
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in rows
+            ]
 
     def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
         return [

@@ -60,3 +60,66 @@ def add_columns(schema: str, table: str) -> list[sql.Composed]:
             ),
         )
     ]
+
+
+def append_function(  # noqa: PLR0913, PLR0917 - the names its SQL uses
+    schema: str,
+    table: str,
+    event_type: str,
+    requests_table: str,
+    channel: str,
+    lock_namespace: int,
+) -> sql.Composed:
+    """DDL of ``<table>_append``: a save in one statement, one round trip.
+
+    Called in autocommit, the statement is the transaction. The advisory
+    locks of the events' logs are taken and released inside it, around the
+    xid and the INSERT only, so no client round trip (nor a client thread
+    waiting for its turn on a busy interpreter) ever holds them. A version
+    conflict is found by ``ON CONFLICT DO NOTHING`` under the locks and raised
+    after they are released (``unique_violation``: the library's
+    IntegrityError), so a conflict never holds them either. The idempotency
+    keys go in after the events: the events' INSERT stays the first write.
+    """
+    return sql.SQL(
+        "CREATE OR REPLACE FUNCTION {function}("
+        " events {event_type}[], log_ids smallint[], lock_keys int[],"
+        " lock_timeout text, key_ids uuid[], key_names text[],"
+        " key_prints text[], key_versions bigint[])"
+        " RETURNS SETOF bigint LANGUAGE plpgsql AS $$"
+        " DECLARE k int; ids bigint[];"
+        " BEGIN"
+        "  PERFORM set_config('lock_timeout', lock_timeout, true);"
+        "  FOREACH k IN ARRAY lock_keys LOOP"
+        "   PERFORM pg_advisory_lock({namespace}, k);"
+        "  END LOOP;"
+        "  PERFORM pg_current_xact_id();"
+        "  WITH inserted AS ("
+        "   INSERT INTO {table}"
+        "   (originator_id, originator_version, topic, state, log_id)"
+        "   SELECT u.originator_id, u.originator_version, u.topic, u.state, u.log_id"
+        "   FROM unnest(events, log_ids)"
+        "   AS u(originator_id, originator_version, topic, state, log_id)"
+        "   ON CONFLICT DO NOTHING RETURNING notification_id)"
+        "  SELECT array_agg(notification_id ORDER BY notification_id) INTO ids"
+        "  FROM inserted;"
+        "  FOREACH k IN ARRAY lock_keys LOOP"
+        "   PERFORM pg_advisory_unlock({namespace}, k);"
+        "  END LOOP;"
+        "  IF coalesce(cardinality(ids), 0) < cardinality(events) THEN"
+        "   RAISE unique_violation USING MESSAGE ="
+        "    'another writer saved these aggregate versions first';"
+        "  END IF;"
+        "  PERFORM pg_notify({channel}, '');"
+        "  INSERT INTO {requests}"
+        "  SELECT * FROM unnest(key_ids, key_names, key_prints, key_versions);"
+        "  RETURN QUERY SELECT unnest(ids);"
+        " END $$"
+    ).format(
+        function=sql.Identifier(schema, f"{table}_append"),
+        event_type=sql.Identifier(schema, event_type),
+        table=sql.Identifier(schema, table),
+        requests=sql.Identifier(schema, requests_table),
+        channel=sql.Literal(channel),
+        namespace=sql.Literal(lock_namespace),
+    )
