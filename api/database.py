@@ -118,12 +118,13 @@ def eventsourcing_env(url: str, settings: Settings) -> dict[str, str]:
         # library's recorders retry (store/connections.py).
         "POSTGRES_PRE_PING": "n",
         # A command reads only the events newer than the order it cached, and
-        # works on a copy; another process's writes are read on the next
-        # fast-forward, and a version conflict re-reads and retries.
+        # works on a copy; what it saves is cached (domain/unit_of_work.py).
+        # Another process's writes are read on the next load, and a version
+        # conflict re-reads and retries.
         **(
             {
                 "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache),
-                "AGGREGATE_CACHE_FASTFORWARD": "y",
+                "AGGREGATE_CACHE_FASTFORWARD": "n",
             }
             if settings.aggregate_cache
             else {}

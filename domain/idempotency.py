@@ -21,8 +21,9 @@ def utc_now() -> datetime:
 class CommandResult:
     """The id a command wrote to (order or draft) and the version it left.
 
-    ``order`` is the order as the command left it, when the command wrote it
-    (not on a replay), so an answer needs no second read.
+    ``order`` is the order as the command left it, and ``events`` what it
+    recorded on that order, when the command wrote it (not on a replay), so
+    an answer needs no second read.
     """
 
     ref: str
@@ -30,6 +31,7 @@ class CommandResult:
     replayed: bool = False
     risk: RiskDecision | None = None
     order: Any = field(default=None, compare=False, repr=False)
+    events: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:

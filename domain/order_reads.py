@@ -58,13 +58,15 @@ class OrderReads(LedgerApplication):
             return None
         return first.account, first.order_ref
 
-    def event_at(self, account: str, order_ref: str, version: int) -> Order.Event:
-        """One event of an order, by version."""
-        events = self.events.get(
-            order_uuid(account, order_ref), gt=version - 1, lte=version
-        )
-        [event] = [cast("Order.Event", e) for e in events]
-        return event
+    def recorded_events(self, account: str, result: CommandResult) -> list[Order.Event]:
+        """The events the request of ``result`` recorded, oldest first.
+
+        From the result when the command wrote them; read back for a replay.
+        """
+        if result.events:
+            recorded = [cast("Order.Event", e) for e in result.events]
+            return _same_request(recorded)[::-1]
+        return self.command_events(account, result.ref, result.version)
 
     def command_events(
         self, account: str, order_ref: str, version: int

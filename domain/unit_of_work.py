@@ -13,13 +13,18 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any, ClassVar, NamedTuple, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
@@ -151,6 +156,26 @@ class LedgerApplication(Application[UUID]):
             type(aggregate), "Snapshot", Snapshot
         ).take(aggregate)
         return store
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot what was just saved, when a save reaches an interval's multiple.
+
+        The library reads the aggregate back from the store to snapshot it (a
+        hot order's 50th command read and replayed 50 events). The saved
+        aggregate is that state already; a save that passes the multiple
+        (versions 49-51, say) is snapshotted at its last version.
+        """
+        if self.snapshots is None:
+            return
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is not None and any(
+                event.originator_id == aggregate.id
+                and event.originator_version % interval == 0
+                for event in processing_event.events
+            ):
+                snapshot_class = getattr(type(aggregate), "Snapshot", Snapshot)
+                self.snapshots.put([snapshot_class.take(aggregate)])
 
     def fold_from_events(self, aggregate_id: UUID, version: int) -> Any:  # noqa: ANN401 - any aggregate
         """An aggregate at ``version`` from its events alone, no snapshot."""
@@ -289,12 +314,14 @@ class LedgerApplication(Application[UUID]):
                     return outcome
                 aggregates, result = outcome
                 appended = sum(len(a.pending_events) for a in aggregates)
+                # Saving collects the pending events: keep the order's for the answer.
+                recorded = tuple(getattr(result.order, "pending_events", ()))
                 try:
                     self.save(*aggregates, requests=request_rows(aggregates))
                 except IntegrityError:
                     continue
                 self._observe(command, "ok", appended)
-                return result
+                return replace(result, events=recorded)
             raise ConcurrentModificationError(ref, self.max_attempts)
         except LedgerError as error:
             self._observe(command, error.code, 0)
@@ -305,19 +332,33 @@ class LedgerApplication(Application[UUID]):
             self.on_command(command, outcome, events)
 
     def _find(self, account: str, order_ref: str) -> Order | None:
-        try:
-            order: Order = self.repository.get(
-                order_uuid(account, order_ref), projector_func=replay
-            )
-        except AggregateNotFoundError:
-            return None
+        order: Order | None = self._load(order_uuid(account, order_ref))
         return order
 
     def _find_draft(self, account: str, draft_ref: str) -> DraftOrder | None:
+        draft: DraftOrder | None = self._load(draft_uuid(account, draft_ref))
+        return draft
+
+    def _load(self, aggregate_id: UUID) -> Any:  # noqa: ANN401 - an order or a draft
+        """A copy of the aggregate as stored now, or None.
+
+        A cached aggregate is brought up to date with the events stored after
+        it (one read), and cached so; saving caches what it saved. Unlike the
+        library's fast-forward, threads reading one order do not queue for it.
+        """
+        cache = self.repository.cache
         try:
-            draft: DraftOrder = self.repository.get(
-                draft_uuid(account, draft_ref), projector_func=replay
-            )
+            if cache is None:
+                return self.repository.get(aggregate_id, projector_func=replay)
+            try:
+                cached = cache.get(aggregate_id)
+            except KeyError:
+                # Read from the store, cached, and a copy returned.
+                return self.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             return None
-        return draft
+        newer = list(self.events.get(aggregate_id, gt=cached.version))
+        if newer:
+            cached = replay(deepcopy(cached), newer)
+            cache.put(aggregate_id, cached)
+        return deepcopy(cached)

@@ -54,7 +54,7 @@ def created_operation(
     ledger: OrderLedger, aid: str, result: CommandResult
 ) -> s.OperationOut:
     """The operation the command recorded (the same on a replay)."""
-    operation = as_operation(ledger.event_at(aid, result.ref, result.version))
+    operation = as_operation(ledger.recorded_events(aid, result)[-1])
     assert operation is not None  # noqa: S101 - a money command's last event is one
     return t.operation_out(result.ref, operation)
 

@@ -48,7 +48,7 @@ def command_events(
     ledger: OrderLedger, account: str, result: CommandResult
 ) -> list[Order.Event]:
     """The events one request recorded (a refund split over captures: several)."""
-    return ledger.command_events(account, result.ref, result.version)
+    return ledger.recorded_events(account, result)
 
 
 async def _refund_body(request: Request) -> r.RefundIn:

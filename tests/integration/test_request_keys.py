@@ -151,5 +151,5 @@ def test_a_key_newer_than_the_read_aggregate_reads_again(pg_ledger):
 
 
 def fresh_fingerprint(ledger, result) -> str:
-    event = ledger.event_at("acct", "S", result.version)
+    [event] = ledger.command_events("acct", "S", result.version)
     return str(event.request_fingerprint)

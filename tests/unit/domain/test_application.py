@@ -193,7 +193,8 @@ class TestReads:
         order = ledger.get_order("acct", "O1")
         assert ledger.snapshots is not None
         [snapshot] = ledger.snapshots.get(order.id)
-        assert snapshot.originator_version == 50
+        # The save of versions 1-61 passed 50: what it saved is snapshotted.
+        assert snapshot.originator_version == 61
         assert order.version == 61
         assert [line.line_id for line in order.lines] == list(range(1, 61))
 
@@ -226,3 +227,26 @@ class TestConcurrency:
         ledger = AlwaysConflicting(POPO, clock=clock, max_attempts=3)
         with pytest.raises(ConcurrentModificationError):
             opened(ledger)
+
+
+class TestSnapshots:
+    def test_a_save_reaching_a_multiple_of_the_interval_snapshots_what_it_saved(
+        self, ledger
+    ):
+        from domain.order import order_uuid  # noqa: PLC0415
+        from domain.snapshots import state_digest  # noqa: PLC0415
+
+        ledger.authorize_order(
+            "acct", "S", "NOK", [item(1, 10_000)], (10_000, 10_000), "P"
+        )
+        order_id = order_uuid("acct", "S")
+        while ledger.get_order("acct", "S").version < 48:
+            ledger.capture("acct", "S", "P", alloc((1, 1)))
+        # One command of three events (versions 49-51) passes version 50.
+        ledger.add_items("acct", "S", [item(2, 10), item(3, 10), item(4, 10)])
+        assert ledger.get_order("acct", "S").version == 51
+
+        [snapshot] = ledger.snapshots.get(order_id, desc=True, limit=1)
+        assert snapshot.originator_version == 51
+        folded = Order.Snapshot.take(ledger.fold_from_events(order_id, 51))
+        assert state_digest(snapshot.state) == state_digest(folded.state)
