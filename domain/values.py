@@ -7,20 +7,39 @@ frozen and travel inside events.
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
+
+
+class Immutable:
+    """A value never changed in place: a copy of an aggregate shares it.
+
+    Every command works on a deep copy of its cached order; copying values
+    that cannot change was a fifth of that copy's time.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
+class FlatRecord:
+    """A mutable record whose fields are all values: a shallow copy is deep."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return copy(self)
 
 
 @dataclass(frozen=True)
-class TaxLine:
+class TaxLine(Immutable):
     amount: int
     percentage: Decimal
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(Immutable):
     """What was ordered on one line; ``reverses`` is set on a reversal line."""
 
     line_id: int
@@ -46,7 +65,7 @@ Metadata = dict[str, MetadataValue]
 
 
 @dataclass(frozen=True)
-class OrderDetails:
+class OrderDetails(Immutable):
     """What a merchant says about an order besides its items (Dintero's order)."""
 
     merchant_reference: str | None = None
@@ -61,7 +80,7 @@ class OrderDetails:
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Immutable):
     """An amount moved on one line (signed like the line)."""
 
     line_id: int
@@ -69,7 +88,7 @@ class Allocation:
 
 
 @dataclass
-class Balance:
+class Balance(FlatRecord):
     """Money moved on one line under one payment."""
 
     authorized: int = 0
@@ -126,7 +145,7 @@ class Line:
 
 
 @dataclass(frozen=True)
-class RequestedLine:
+class RequestedLine(Immutable):
     """A refund line as the PSP sent it that names no order line.
 
     Riverty's clients refund a free amount as one line (WooCommerce sends
@@ -140,7 +159,7 @@ class RequestedLine:
 
 
 @dataclass
-class CaptureRecord:
+class CaptureRecord(FlatRecord):
     """One referenced capture, so refunds can be bounded by what it captured."""
 
     payment_id: str
@@ -167,7 +186,7 @@ class RiskOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class RiskDecision:
+class RiskDecision(Immutable):
     outcome: RiskOutcome
     messages: tuple[str, ...] = ()
 
