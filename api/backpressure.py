@@ -28,10 +28,14 @@ class DatabaseSlots:
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout)
-        except TimeoutError:
-            raise LedgerBusyError(self.timeout) from None
+        # A free slot is taken at once: wait_for would make a task for it.
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.timeout)
+            except TimeoutError:
+                raise LedgerBusyError(self.timeout) from None
+        else:
+            await self._slots.acquire()
         try:
             yield
         finally:
