@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import docs, health
+from api.admission import Admissions
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
 from api.console import pages as console
@@ -27,7 +28,7 @@ from api.native import finance
 from api.native import routes as orders
 from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
-from api.routing import install_fallback_handlers
+from api.routing import include_routes, install_fallback_handlers
 from api.settings import Settings
 from domain.application import OrderLedger
 
@@ -59,7 +60,13 @@ def create_app(
             app.state.rate_limiter = running.rate_limiter
             app.state.projections = running.projections
             app.state.console_sessions = running.console_sessions
-            yield
+            admissions = Admissions(running.keys)
+            await admissions.open()
+            app.state.admissions = admissions
+            try:
+                yield
+            finally:
+                await admissions.close()
 
     app = FastAPI(
         title="Order ledger",
@@ -81,15 +88,15 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.include_router(health.router)
-    app.include_router(dintero_token.router)
-    app.include_router(dintero.router)
-    app.include_router(dintero_orders.router)
-    app.include_router(riverty.router)
-    app.include_router(riverty_reads.router)
-    app.include_router(finance.router)
-    app.include_router(orders.router)
-    app.include_router(console.router)
+    include_routes(app, health.router)
+    include_routes(app, dintero_token.router)
+    include_routes(app, dintero.router)
+    include_routes(app, dintero_orders.router)
+    include_routes(app, riverty.router)
+    include_routes(app, riverty_reads.router)
+    include_routes(app, finance.router)
+    include_routes(app, orders.router)
+    include_routes(app, console.router)
     docs.install(app)
     return app
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.admission import Admissions
 from api.context import current_request_id
 from api.keys import KeyStore, Principal
 from api.limits import RateLimiter
@@ -22,9 +23,9 @@ _bearer = HTTPBearer(
 )
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
-# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def``
-# dependency in its thread pool, a thread hop per dependency per request.
-# ``authenticated`` queries the key store, so it stays a ``def``.
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in
+# its thread pool, a thread hop per dependency per request. ``authenticated``
+# checks the key on the event loop (api/admission.py).
 
 
 async def get_ledger(request: Request) -> OrderLedger:
@@ -48,16 +49,21 @@ async def get_keys(request: Request) -> KeyStore:
 LedgerDep = Annotated[OrderLedger, Depends(get_ledger)]
 
 
-def authenticated(
+async def authenticated(
     request: Request,
-    keys: Annotated[KeyStore, Depends(get_keys)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal:
     """The key's principal; 401 without a key or with an unknown or revoked one."""
     key = credentials.credentials if credentials else request.headers.get("x-auth-key")
-    principal = admit(request, keys, key)
+    principal = None
+    if key:
+        admissions: Admissions = request.app.state.admissions
+        admission = await admissions.admit(key, request.app.state.rate_limiter)
+        if admission.retry_after:
+            raise too_many(admission.retry_after, "for this key")
+        principal = admission.principal
     if principal is None:
-        limit_anonymous(request)
+        await run_in_threadpool(limit_anonymous, request)
         raise HTTPException(
             401,
             "a valid API key is required" if key else "no API key was sent",
@@ -189,8 +195,7 @@ async def check_access(request: Request) -> None:
     if dependant is None or not _needs(dependant, (authenticated,)):
         return
     credentials = await _bearer(request)
-    keys = await get_keys(request)
-    principal = await run_in_threadpool(authenticated, request, keys, credentials)
+    principal = await authenticated(request, credentials)
     aid = request.path_params.get("aid")
     if _needs(dependant, (reader,)) and aid is not None and principal.account != aid:
         raise HTTPException(404, "no such resource in this account")

@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.routing import include_routes
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 CONSOLE_ASSETS = Path(__file__).parent / "console" / "static"
 router = APIRouter(include_in_schema=False)
@@ -54,7 +56,7 @@ async def redoc() -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     """The docs pages and the static assets of the docs and the console."""
-    app.include_router(router)
+    include_routes(app, router)
     app.mount("/static/docs", StaticFiles(directory=ASSETS), name="docs-assets")
     app.mount(
         "/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console-assets"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +29,16 @@ ADMISSION = (
     " SELECT k.key_hash, k.account, k.role, EXISTS (SELECT FROM charged),"
     " ({ahead}) FROM k"
 )
+
+
+# Connections of the key checks and rate-limit charges: not pinged on
+# checkout (a lost one is replaced and the check retried), and committing
+# without waiting for the WAL flush (see api/limits.py).
+ADMISSION_CONNECTIONS: dict[str, object] = {
+    "autocommit": True,
+    "connect_timeout": 2,
+    "options": "-c synchronous_commit=off",
+}
 
 
 class Role(StrEnum):
@@ -66,6 +77,24 @@ class Claimed(NamedTuple):
     account: str | None  # a token's; None for a key
 
 
+class AdmissionQuery(NamedTuple):
+    """The one statement that checks a credential and charges its bucket."""
+
+    claimed: Claimed
+    statement: str
+    params: dict[str, object]
+
+    def answer(self, row: Sequence[Any] | None, limiter: RateLimiter) -> Admission:
+        """The admission a row of the statement (None: no live key) stands for."""
+        if row is None:
+            return Admission(None)
+        key_hash, account, role, allowed, ahead = row
+        principal = _principal(self.claimed, (key_hash, account, role))
+        if principal is None or allowed:
+            return Admission(principal)
+        return Admission(principal, limiter.wait_seconds(ahead))
+
+
 class NewKey(NamedTuple):
     """A key as created: the bearer key, and the same as client credentials."""
 
@@ -96,6 +125,7 @@ class KeyStore:
         pool_size: int = 4,
         token_ttl_seconds: int | None = None,
     ) -> None:
+        self.url = url
         self.schema = schema
         self.table = sql.Identifier(schema, "api_keys")
         self._admission: tuple[RateLimiter, str] | None = None
@@ -110,20 +140,13 @@ class KeyStore:
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
-        # Every request's key check and rate-limit charge: not pinged on
-        # checkout (a lost connection is replaced and the check retried), and
-        # committed without waiting for the WAL flush (see api/limits.py).
         self.admissions = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             timeout=2,
             open=True,
-            kwargs={
-                "autocommit": True,
-                "connect_timeout": 2,
-                "options": "-c synchronous_commit=off",
-            },
+            kwargs=ADMISSION_CONNECTIONS,
         )
         with schema_lock(url), self.pool.connection() as conn:
             conn.execute(
@@ -195,22 +218,20 @@ class KeyStore:
         return _principal(claimed, self._live(claimed.key_id))
 
     def admit(self, key: str, limiter: RateLimiter) -> Admission:
-        """``authenticate``, and the key's rate-limit bucket charged: one statement."""
-        claimed = self._claimed(key)
-        if claimed is None:
+        """``authenticate``, and the key's rate-limit bucket charged: one statement.
+
+        A request's own check runs on the event loop (api/admission.py).
+        """
+        query = self.admission(key, limiter)
+        if query is None:
             return Admission(None)
-        params = {
-            **limiter.params(claimed.key_id),
-            "key_id": claimed.key_id,
-            "hash": claimed.key_hash,
-        }
-        statement = self._admission_statement(limiter)
         row = None
         for attempt in range(2):
             try:
                 with self.admissions.connection() as conn:
-                    row = conn.execute(statement, params, prepare=True).fetchone()
-                    limiter.maybe_prune(conn)
+                    row = conn.execute(
+                        query.statement, query.params, prepare=True
+                    ).fetchone()
                 break
             except psycopg.OperationalError:
                 # A connection lost (the server restarted): test the idle
@@ -218,10 +239,19 @@ class KeyStore:
                 if attempt:
                     raise
                 self.admissions.check()
-        principal = _principal(claimed, None if row is None else row[:3])
-        if principal is None or row is None or row[3]:
-            return Admission(principal)
-        return Admission(principal, limiter.wait_seconds(row[4]))
+        return query.answer(row, limiter)
+
+    def admission(self, key: str, limiter: RateLimiter) -> AdmissionQuery | None:
+        """The statement that admits ``key``; None for a malformed or bad credential."""
+        claimed = self._claimed(key)
+        if claimed is None:
+            return None
+        params = {
+            **limiter.params(claimed.key_id),
+            "key_id": claimed.key_id,
+            "hash": claimed.key_hash,
+        }
+        return AdmissionQuery(claimed, self._admission_statement(limiter), params)
 
     def _admission_statement(self, limiter: RateLimiter) -> str:
         if self._admission is not None and self._admission[0] is limiter:

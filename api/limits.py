@@ -81,6 +81,7 @@ class RateLimiter:
         params = self.params(bucket)
         with self.pool.connection() as conn:
             allowed = conn.execute(self._charge, params, prepare=True).fetchone()
+            # Addresses are unbounded (a key's bucket is one per key): prune here.
             self.maybe_prune(conn)
             if allowed is not None:
                 return 0

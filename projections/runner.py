@@ -43,9 +43,10 @@ from projections.wakeup import Wakeup
 logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 LAG_REPORT_SECONDS = 60.0
-# After a wake-up, how long the runner lets further commits gather before it
-# reads: under load one transaction then projects tens of events instead of
-# one (each costs a read, a fold and a commit), for a few tens of ms of lag.
+# After a batch, how long the runner lets further commits gather before it
+# reads again: under load one transaction then projects tens of events
+# instead of one (each costs a read, a fold and a commit), for a few tens of
+# ms of lag; an idle runner projects a commit as soon as it is woken.
 GATHER_SECONDS = 0.03
 
 
@@ -282,8 +283,9 @@ class ProjectionRunner:
         """Follow the log until ``stop`` is set (a service loop, not a test).
 
         Idle, it sleeps until the ledger's next commit (LISTEN/NOTIFY) or
-        ``idle_seconds``, whichever comes first; then, and after any batch
-        that was not full, it lets ``gather_seconds`` of commits gather.
+        ``idle_seconds``, whichever comes first, and projects it at once.
+        After a batch that was not full it lets ``gather_seconds`` of commits
+        gather: under load one transaction then projects tens of events.
         """
         recorder = self.ledger.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
@@ -305,8 +307,10 @@ class ProjectionRunner:
             try:
                 done = self.step()
                 if not done:
+                    # Idle: the next commit is projected as soon as it comes.
                     wakeup.wait(idle_seconds, stop)
-                if done < self.batch_size:
+                elif done < self.batch_size:
+                    # Busy: let the commits of the next few ms join one batch.
                     stop.wait(gather_seconds)
                 if time.monotonic() >= next_report:
                     lag = self.lag()

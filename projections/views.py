@@ -187,10 +187,13 @@ class BalancesView(ReadModelView):
         self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
     ) -> None:
         orders: dict[tuple[str, str], Order] = {}
+        opened: set[tuple[str, str]] = set()  # orders with no rows before this batch
         first_authorizations = []
         for item, _ in folded:
             order = item.order
             orders[(order.account, order.order_ref)] = order
+            if item.event.originator_version == 1:
+                opened.add((order.account, order.order_ref))
             if isinstance(item.event, Order.Authorized):
                 first_authorizations.append(
                     (
@@ -208,7 +211,7 @@ class BalancesView(ReadModelView):
                 sql.SQL("DELETE FROM {} WHERE account = %s AND order_id = %s").format(
                     self.table(name)
                 ),
-                list(orders),
+                [key for key in orders if key not in opened],
             )
         s = sql.Identifier(self.datastore.schema)
         curs.executemany(
