@@ -277,10 +277,16 @@ class LedgerApplication(Application[UUID]):
         args: Mapping[str, Any],
         create: Callable[[], Order],
     ) -> CommandResult:
-        """Run a command that opens an order: replay it, or create it once."""
+        """Run a command that opens an order: replay it, or create it once.
+
+        The first attempt saves without reading (two round trips for an order
+        that is not there): a store that has the order refuses its version 1,
+        and the next attempt reads it to answer a replay or OrderExistsError.
+        """
+        attempts = count()
 
         def step(ctx: RequestContext) -> Outcome:
-            order = self._find(account, order_ref)
+            order = self._find(account, order_ref) if next(attempts) else None
             with acting(ctx.with_fingerprint(fingerprint(command, args))) as req:
                 if order is not None:
                     replayed = self.replayed(order, req)

@@ -47,7 +47,7 @@ LAG_REPORT_SECONDS = 60.0
 # reads again: under load one transaction then projects tens of events
 # instead of one (each costs a read, a fold and a commit), for a few tens of
 # ms of lag; an idle runner projects a commit as soon as it is woken.
-GATHER_SECONDS = 0.03
+GATHER_SECONDS = 0.015
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,22 @@ def test_a_taken_idempotency_key_refuses_the_events_saved_with_it(pg_ledger):
 
     assert [e.originator_version for e in recorder.select_events(aggregate)] == [1]
     assert recorder.find_request(aggregate, "k") == ("f", 1)
+
+
+def test_opening_an_order_is_one_statement_and_opening_it_again_is_refused(
+    pg_ledger,
+):
+    from domain.context import RequestContext  # noqa: PLC0415
+    from domain.errors import OrderExistsError  # noqa: PLC0415
+    from tests.builders import item  # noqa: PLC0415
+    from tests.traffic import counted  # noqa: PLC0415
+
+    keyed = RequestContext(idempotency_key="open-1")
+    with counted() as counts:
+        first = pg_ledger.create_order("acct", "NEW", "EUR", [item(1, 100)], keyed)
+    assert (counts["statements"], counts["round_trips"]) == (1, 1)
+
+    again = pg_ledger.create_order("acct", "NEW", "EUR", [item(1, 100)], keyed)
+    assert (again.version, again.replayed) == (first.version, True)
+    with pytest.raises(OrderExistsError):
+        pg_ledger.create_order("acct", "NEW", "EUR", [item(1, 100)])
