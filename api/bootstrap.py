@@ -26,7 +26,7 @@ from api.settings import Settings
 from domain.application import OrderLedger
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
-from store.connections import check_pool_after_failure
+from store.connections import check_pool_after_failure, one_connection_per_command
 from store.recorder import HorizonRecorder
 
 
@@ -45,6 +45,10 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
     datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}
     for datastore in datastores.values():
         check_pool_after_failure(datastore)
+    if isinstance(ledger.recorder, PostgresAggregateRecorder):
+        ledger.command_connection = one_connection_per_command(
+            ledger.recorder.datastore
+        )
     return ledger
 
 

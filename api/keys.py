@@ -41,6 +41,13 @@ ADMISSION_CONNECTIONS: dict[str, object] = {
 }
 
 
+def _small_pool(url: str, size: int, **options: Any) -> ConnectionPool:  # noqa: ANN401 - the pool's options
+    """A few connections, and a short wait for one: an outage answers 503 quickly."""
+    return ConnectionPool(
+        url, min_size=1, max_size=size, timeout=2, open=True, **options
+    )
+
+
 class Role(StrEnum):
     WRITER = "writer"  # a payment integration
     FINANCE = "finance"  # read only
@@ -130,24 +137,14 @@ class KeyStore:
         self.table = sql.Identifier(schema, "api_keys")
         self._admission: tuple[RateLimiter, str] | None = None
         # Checked on checkout (a server restart leaves dead connections in the
-        # pool) and a short wait: an outage answers 503 quickly, not 500.
-        self.pool = ConnectionPool(
+        # pool): keys are created and revoked here, rarely.
+        self.pool = _small_pool(
             url,
-            min_size=1,
-            max_size=pool_size,
-            timeout=2,
-            open=True,
+            pool_size,
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
-        self.admissions = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=pool_size,
-            timeout=2,
-            open=True,
-            kwargs=ADMISSION_CONNECTIONS,
-        )
+        self.admissions = _small_pool(url, pool_size, kwargs=ADMISSION_CONNECTIONS)
         with schema_lock(url), self.pool.connection() as conn:
             conn.execute(
                 sql.SQL(

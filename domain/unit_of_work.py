@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -128,6 +129,9 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:  # noqa: ANN401 - the 
 class LedgerApplication(Application[UUID]):
     name = "ledger"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Order: 50}
+    # A block within which a command's statements share one pooled
+    # connection (set by the store's composition: store/connections.py).
+    command_connection: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def __init__(  # noqa: PLR0913 - collaborators a deployment chooses
         self,
@@ -306,6 +310,12 @@ class LedgerApplication(Application[UUID]):
         A version conflict (another writer saved first) runs the step again on
         fresh state, up to ``max_attempts`` times.
         """
+        with self.command_connection():
+            return self._attempt(ref, context, command, step)
+
+    def _attempt(
+        self, ref: str, context: RequestContext, command: str, step: Step
+    ) -> CommandResult:
         try:
             for attempt in range(self.max_attempts):
                 if attempt:

@@ -1,4 +1,4 @@
-"""Connection health without a round trip per checkout.
+"""Connection health without a round trip per checkout; one checkout a command.
 
 eventsourcing's pre-ping tests every pooled connection as it is checked out:
 one round trip of a command's seven, twice per command. Without it a dead
@@ -11,8 +11,9 @@ the retry gets a live connection.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresDatastore
@@ -39,3 +40,46 @@ def check_pool_after_failure(datastore: PostgresDatastore) -> None:
             raise
 
     datastore.get_connection = get_connection  # type: ignore[method-assign]
+
+
+def one_connection_per_command(
+    datastore: PostgresDatastore,
+) -> Callable[[], AbstractContextManager[None]]:
+    """A block within which this thread's checkouts from the pool share one.
+
+    A command reads its order and saves in two statements; inside the block
+    both (and a key lookup, a snapshot) use the connection the block checked
+    out, and return it once, at the end. A connection lost inside the block
+    is let go, so that the recorders' retries get a live one.
+    """
+    pool = datastore.pool
+    checkout = pool.connection
+    local = threading.local()
+
+    @contextmanager
+    def connection(timeout: float | None = None) -> Iterator[Connection[DictRow]]:
+        held: Connection[DictRow] | None = getattr(local, "conn", None)
+        if held is None:
+            with checkout(timeout) as conn:
+                yield conn
+            return
+        try:
+            yield held
+        finally:
+            if held.broken or held.closed:
+                local.conn = None  # the block's end gives it back to be discarded
+
+    @contextmanager
+    def holding() -> Iterator[None]:
+        if getattr(local, "conn", None) is not None:
+            yield  # already inside a block
+            return
+        with checkout() as conn:
+            local.conn = conn
+            try:
+                yield
+            finally:
+                local.conn = None
+
+    pool.connection = connection  # type: ignore[method-assign]
+    return holding

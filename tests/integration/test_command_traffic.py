@@ -19,8 +19,10 @@ def test_a_cached_orders_capture_is_one_read_and_one_statement_to_save(
     traffic = hot_capture_traffic(pg_ledger, keyed=keyed, n=20)
 
     # The events newer than the cached order, then the append function
-    # (lock, insert, unlock, notify, the key's row) as its own transaction.
+    # (lock, insert, unlock, notify, the key's row) as its own transaction,
+    # both on one pooled connection.
     assert (traffic.statements, traffic.round_trips) == (2, 2)
+    assert traffic.checkouts == 1
 
 
 def stored(originator_id: uuid.UUID, version: int) -> StoredEvent:
@@ -83,7 +85,11 @@ def test_opening_an_order_is_one_statement_and_opening_it_again_is_refused(
     keyed = RequestContext(idempotency_key="open-1")
     with counted() as counts:
         first = pg_ledger.create_order("acct", "NEW", "EUR", [item(1, 100)], keyed)
-    assert (counts["statements"], counts["round_trips"]) == (1, 1)
+    assert (counts["statements"], counts["round_trips"], counts["checkouts"]) == (
+        1,
+        1,
+        1,
+    )
 
     again = pg_ledger.create_order("acct", "NEW", "EUR", [item(1, 100)], keyed)
     assert (again.version, again.replayed) == (first.version, True)
