@@ -117,7 +117,6 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
             append_function(
                 self.datastore.schema,
                 events_table_name,
-                self.stored_event_type_name,
                 requests_table(events_table_name),
                 self.channel_name,
                 LOCK_NAMESPACE,
@@ -126,9 +125,9 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
         # Statements of every command as text: psycopg caches the conversion
         # of a text query, not of a composed one.
         self.append_statement = sql.SQL(
-            "SELECT notification_id FROM {}("
-            "%s, %s::smallint[], %s::int[], %s, %s::uuid[], %s::text[], %s::text[],"
-            " %s::bigint[]) AS notification_id"
+            "SELECT notification_id FROM {}(%s::uuid[], %s::bigint[], %s::text[],"
+            " %s::bytea[], %s::smallint[], %s::int[], %s, %s::uuid[], %s::text[],"
+            " %s::text[], %s::bigint[]) AS notification_id"
         ).format(sql.Identifier(self.datastore.schema, f"{events_table_name}_append"))
         self.append_statement_text = self.append_statement.as_string()
         self.select_after_text = (
@@ -192,9 +191,15 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
         # Fixed order, so that writers to several logs never deadlock.
         locks = [self.lock_keys(log)[1] for log in sorted(set(log_ids))]
         keys = [list(column) for column in zip(*requests, strict=True)] or [[]] * 4
+        events = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
         rows = conn.execute(
             self.append_statement_text,
-            (self._composites(stored_events), log_ids, locks, self.lock_timeout, *keys),
+            (*events, log_ids, locks, self.lock_timeout, *keys),
             prepare=True,
         )
         return [row["notification_id"] for row in rows]
@@ -228,14 +233,6 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
                 )
                 for row in rows
             ]
-
-    def _composites(self, stored_events: Sequence[StoredEvent]) -> list[object]:
-        return [
-            self.construct_pg_stored_event(
-                e.originator_id, e.originator_version, e.topic, e.state
-            )
-            for e in stored_events
-        ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(

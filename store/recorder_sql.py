@@ -62,10 +62,9 @@ def add_columns(schema: str, table: str) -> list[sql.Composed]:
     ]
 
 
-def append_function(  # noqa: PLR0913, PLR0917 - the names its SQL uses
+def append_function(
     schema: str,
     table: str,
-    event_type: str,
     requests_table: str,
     channel: str,
     lock_namespace: int,
@@ -80,12 +79,14 @@ def append_function(  # noqa: PLR0913, PLR0917 - the names its SQL uses
     after they are released (``unique_violation``: the library's
     IntegrityError), so a conflict never holds them either. The idempotency
     keys go in after the events: the events' INSERT stays the first write.
+    The events come as one array per column: psycopg sends arrays of plain
+    types from C, and a composite type's array in Python.
     """
     return sql.SQL(
         "CREATE OR REPLACE FUNCTION {function}("
-        " events {event_type}[], log_ids smallint[], lock_keys int[],"
-        " lock_timeout text, key_ids uuid[], key_names text[],"
-        " key_prints text[], key_versions bigint[])"
+        " originator_ids uuid[], versions bigint[], topics text[], states bytea[],"
+        " log_ids smallint[], lock_keys int[], lock_timeout text,"
+        " key_ids uuid[], key_names text[], key_prints text[], key_versions bigint[])"
         " RETURNS SETOF bigint LANGUAGE plpgsql AS $$"
         " DECLARE k int; ids bigint[];"
         " BEGIN"
@@ -97,16 +98,14 @@ def append_function(  # noqa: PLR0913, PLR0917 - the names its SQL uses
         "  WITH inserted AS ("
         "   INSERT INTO {table}"
         "   (originator_id, originator_version, topic, state, log_id)"
-        "   SELECT u.originator_id, u.originator_version, u.topic, u.state, u.log_id"
-        "   FROM unnest(events, log_ids)"
-        "   AS u(originator_id, originator_version, topic, state, log_id)"
+        "   SELECT * FROM unnest(originator_ids, versions, topics, states, log_ids)"
         "   ON CONFLICT DO NOTHING RETURNING notification_id)"
         "  SELECT array_agg(notification_id ORDER BY notification_id) INTO ids"
         "  FROM inserted;"
         "  FOREACH k IN ARRAY lock_keys LOOP"
         "   PERFORM pg_advisory_unlock({namespace}, k);"
         "  END LOOP;"
-        "  IF coalesce(cardinality(ids), 0) < cardinality(events) THEN"
+        "  IF coalesce(cardinality(ids), 0) < cardinality(versions) THEN"
         "   RAISE unique_violation USING MESSAGE ="
         "    'another writer saved these aggregate versions first';"
         "  END IF;"
@@ -117,7 +116,6 @@ def append_function(  # noqa: PLR0913, PLR0917 - the names its SQL uses
         " END $$"
     ).format(
         function=sql.Identifier(schema, f"{table}_append"),
-        event_type=sql.Identifier(schema, event_type),
         table=sql.Identifier(schema, table),
         requests=sql.Identifier(schema, requests_table),
         channel=sql.Literal(channel),

@@ -479,7 +479,7 @@ def add_to_report(
             intro=(
                 "`tests/bench/bench_http.py`. The ceiling is `tests/bench/ceiling_app.py`: "
                 "validate a small body, one INSERT + COMMIT, served by the same uvicorn "
-                "with the same worker count. The ledger runs as deploy/ runs it: "
+                "(uvloop, httptools, TCP_NODELAY) with the same worker count. The ledger runs as deploy/ runs it: "
                 "`ledger serve --no-projections` plus one `ledger project` process. "
                 "wrk, the servers and PostgreSQL share the same cores. The mix runs one "
                 "connection per wrk thread so that each order's four requests go in "
@@ -577,7 +577,7 @@ def add_to_report(
             "of the newer events, replay, domain checks, the append; see the "
             "commands section for its Python cost) and renders the answer, in "
             "processes that share the 2 cores with wrk, the projector and "
-            "PostgreSQL: see the CPU a request above."
+            "PostgreSQL: see the section 'CPU a request over HTTP'."
         ),
     )
     report.target("HTTP errors", f"{errors:.0f}", "0", met=errors == 0)
