@@ -371,7 +371,7 @@ def measure(url: str, report: Report | None) -> None:
         report.add(section)
         report.target(
             "commands at 2 processes × 4 threads vs raw insert+commit",
-            f"{ratio:.2f} × raw (horizon, {best.label})",
+            f"{ratio:.2f} × raw ({best.label})",
             "≥ 0.25 × raw",
             goal="≥ 0.4 × raw",
             met=ratio >= 0.25,
