@@ -220,13 +220,16 @@ class HorizonRecorder(KeyedRecorder, PostgresApplicationRecorder):
                 originator_id, gt=gt, lte=lte, desc=desc, limit=limit
             )
             return selected
+        aggregate_id = (
+            originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        )
         with self.datastore.get_connection() as conn:
             rows = conn.execute(
-                self.select_after_text, (originator_id, gt or 0), prepare=True
+                self.select_after_text, (aggregate_id, gt or 0), prepare=True
             )
             return [
                 StoredEvent(
-                    originator_id=originator_id,
+                    originator_id=aggregate_id,
                     originator_version=row["originator_version"],
                     topic=row["topic"],
                     state=bytes(row["state"]),

@@ -23,7 +23,7 @@ def create() -> FastAPI:
     app = FastAPI()
 
     @app.get("/live")
-    def live() -> dict[str, str]:  # as the ledger's /health/live: a plain def
+    async def live() -> dict[str, str]:  # as the ledger's /health/live
         return {"status": "ok"}
 
     @app.post("/ceiling")
