@@ -5,7 +5,9 @@ Each surface's router uses a ``DialectRoute`` subclass naming its renderer
 error of its routes — a rule, a validation error, a missing key, a database
 outage, a bug — is answered in that dialect's format, chosen by the route
 that matched, never by sniffing the URL. The route class is also where a
-request waits for one of the database slots (api/backpressure.py).
+request waits for one of the database slots (api/backpressure.py), and
+where a blocking endpoint is sent to the thread pool, once
+(``off_the_event_loop``).
 """
 
 from __future__ import annotations
