@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Final, Protocol
 
 import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
-from fastapi import Request, Response
+from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from psycopg_pool import PoolClosed, PoolTimeout
@@ -32,7 +32,9 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth import check_access
 from api.backpressure import LedgerBusyError, database_slot
+from api.json_body import BodyRefusedError, read_json_body
 from domain.errors import LedgerError
+from projections.completeness import ReadModelIncompleteError
 from projections.setup import ProjectionLaggingError
 
 log = logging.getLogger(__name__)
@@ -104,17 +106,23 @@ def field_errors(error: RequestValidationError) -> list[FieldError]:
     ]
 
 
+async def _unless_denied(request: Request, exc: Exception) -> Exception:
+    """SPEC §9: a caller who may not send this hears that, not what is wrong."""
+    try:
+        await check_access(request)
+    except StarletteHTTPException as denied:
+        return denied
+    return exc
+
+
 async def render_error(  # noqa: PLR0911 - one answer per kind of failure
     renderer: ErrorRenderer, request: Request, exc: Exception
 ) -> Response:
     """The dialect's answer to ``exc``; SPEC §9: access before validation."""
+    if isinstance(exc, RequestValidationError | BodyRefusedError):
+        exc = await _unless_denied(request, exc)
     if isinstance(exc, RequestValidationError):
-        try:
-            await check_access(request)
-        except StarletteHTTPException as denied:
-            exc = denied
-        else:
-            return renderer.invalid(request, field_errors(exc))
+        return renderer.invalid(request, field_errors(exc))
     if isinstance(exc, StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else None
         return renderer.http(request, exc.status_code, detail, exc.headers)
@@ -127,6 +135,11 @@ async def render_error(  # noqa: PLR0911 - one answer per kind of failure
         )
     if isinstance(exc, LedgerBusyError):
         return renderer.unavailable(request, "ledger_busy", "Ledger busy", str(exc))
+    if isinstance(exc, ReadModelIncompleteError):
+        log.error("read refused: %s", exc)
+        return renderer.unavailable(
+            request, "read_model_incomplete", "Read model incomplete", str(exc)
+        )
     if isinstance(exc, ProjectionLaggingError):
         log.warning("read refused: %s", exc)
         return renderer.unavailable(
@@ -163,6 +176,23 @@ def off_the_event_loop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return threaded
 
 
+def _allowed_methods(scope: Scope) -> str:
+    """Every method some route of this path takes (the route that matched has one).
+
+    A path with a GET and a POST is two routes: Starlette's 405 names only
+    the first route's methods.
+    """
+    path = scope["path"]
+    routes = getattr(scope.get("router"), "routes", ())
+    methods = {
+        method
+        for route in routes
+        if isinstance(route, APIRoute) and route.path_regex.match(path)
+        for method in route.methods
+    }
+    return ", ".join(sorted(methods))
+
+
 class DialectRoute(APIRoute):
     """A route whose every failure its dialect's ``renderer`` answers."""
 
@@ -179,9 +209,14 @@ class DialectRoute(APIRoute):
     def get_route_handler(self) -> Endpoint:
         handle = super().get_route_handler()
         renderer = self.renderer
+        json_body = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
 
         async def route(request: Request) -> Response:
             try:
+                if json_body:
+                    await read_json_body(request)
                 async with database_slot(request):
                     return await handle(request)
             except Exception as exc:  # noqa: BLE001 - every failure gets an answer
@@ -194,6 +229,8 @@ class DialectRoute(APIRoute):
         try:
             await super().handle(scope, receive, send)
         except StarletteHTTPException as exc:
+            if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+                exc.headers = {"Allow": _allowed_methods(scope)}
             request = Request(scope, receive)
             response = await render_error(self.renderer, request, exc)
             await response(scope, receive, send)

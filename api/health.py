@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.native.problems import problem
+from projections.completeness import set_aside_orders
 from store.recorder import HorizonRecorder
 
 router = APIRouter(tags=["Health"])
@@ -60,9 +61,16 @@ def _readiness(request: Request) -> dict[str, Any]:
         else recorder.max_notification_id()
     )
     request.app.state.keys.ping()
-    lag = request.app.state.projections.lag()
+    projections = request.app.state.projections
+    lag = projections.lag()
+    set_aside = (
+        set_aside_orders(projections) if any(v.set_aside for v in lag.values()) else []
+    )
     return {
-        "status": "ready",
+        # Degraded: commands work, but finance reads of these orders' accounts
+        # answer 503 read_model_incomplete until the read models are rebuilt.
+        "status": "degraded" if set_aside else "ready",
+        "orders_set_aside": set_aside,
         "event_store_position": position or 0,
         "projections": {
             name: {

@@ -11,10 +11,14 @@ from projections.setup import Projections
 MAX_FILE_ROWS = 100_000
 
 
-def fresh_projections(request: Request) -> Projections:
-    """The read models, once they hold every event committed before this read."""
+def fresh_projections(request: Request, account: str) -> Projections:
+    """The read models, once they hold every event committed before this read.
+
+    Loud when they cannot: lagging (503 ``projection_lagging``) or missing
+    events of the account they set aside (503 ``read_model_incomplete``).
+    """
     projections: Projections = request.app.state.projections
-    projections.wait_for_head(request.app.state.settings.projection_wait)
+    projections.fresh_for(account, request.app.state.settings.projection_wait)
     return projections
 
 

@@ -9,9 +9,10 @@ refused before any event exists.
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 
@@ -91,6 +92,27 @@ def check_id(value: object, field: str) -> str:
     return check_text(value, field, max_length=MAX_ID_LENGTH, required=True)
 
 
+# Characters a path segment cannot carry as they are (SPEC §12).
+_UNADDRESSABLE: Final = re.compile(r"[/\\?#%]")
+
+
+def check_path_id(value: object, field: str) -> str:
+    """An id that is also a path segment, so it can be addressed again."""
+    text = check_id(value, field)
+    if _UNADDRESSABLE.search(text) or text in {".", ".."}:
+        raise InvalidTextError(field, "cannot hold / \\ ? # % or be . or ..")
+    return text
+
+
+def reference_key(value: str) -> str:
+    """An id as it is looked up: composed (NFC) and in any case (SPEC §12).
+
+    Order numbers and capture numbers are not case-sensitive, and a composed
+    and a decomposed ``Å`` are one character: twins under this key are one id.
+    """
+    return unicodedata.normalize("NFC", value).casefold()
+
+
 def check_optional_id(value: str | None, field: str) -> str | None:
     return None if value is None else check_id(value, field)
 
@@ -99,25 +121,22 @@ def check_optional_text(value: str | None, field: str) -> str | None:
     return None if value is None else check_text(value, field)
 
 
-MAX_METADATA_KEYS: Final = 50
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
-def check_metadata(value: object, field: str = "metadata") -> None:
-    """A flat object of short keys to JSON scalars that fit a text column."""
-    if not isinstance(value, dict):
-        raise InvalidTextError(field, "must be an object")
-    if len(value) > MAX_METADATA_KEYS:
-        raise InvalidTextError(field, f"more than {MAX_METADATA_KEYS} keys")
-    for key, item in value.items():
-        name = f"{field} key"
-        check_id(key, name)
-        if key in {"_type_", "_data_"}:  # the event transcoder's own markers
-            raise InvalidTextError(name, "reserved")
-        if isinstance(item, str):
-            check_text(item, f"{field}.{key}")
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise InvalidTextError(f"{field}.{key}", "not a finite number")
-        elif isinstance(item, int) and not isinstance(item, bool):
-            check_amount(item, f"{field}.{key}")
-        elif item is not None and not isinstance(item, bool | float):
-            raise InvalidTextError(f"{field}.{key}", "must be a string, number or bool")
+def check_time(value: datetime, field: str) -> datetime:
+    """An aware time within 1970-9999 in UTC, as every column and format holds it.
+
+    ``0001-01-01T00:00:00+01:00`` is year 0 in UTC, which Python and
+    PostgreSQL's date filters cannot hold; answers would fail for good.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidTextError(field, "a time needs its UTC offset")
+    try:
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        in_utc = None
+    if in_utc is None or not EARLIEST <= in_utc <= LATEST:
+        raise InvalidTextError(field, "must lie within 1970-9999 in UTC")
+    return in_utc

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -58,7 +59,7 @@ def plain(value: object) -> Any:  # noqa: ANN401 - any JSON value
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a client's map
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, Decimal | UUID):
         return str(value)

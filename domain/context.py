@@ -8,6 +8,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.bounds import check_time
+from domain.client_map import check_metadata
 from domain.values import Metadata
 
 
@@ -51,7 +53,14 @@ class OperationFacts:
     """
 
     processed_at: datetime | None = None
-    metadata: Metadata | None = None
+    metadata: Metadata | None = None  # kept as a checked ``ClientMap``
+
+    def __post_init__(self) -> None:
+        """Checked where every dialect builds its facts (SPEC §12)."""
+        if self.processed_at is not None:
+            check_time(self.processed_at, "processed_at")
+        if self.metadata is not None:
+            object.__setattr__(self, "metadata", check_metadata(self.metadata))
 
 
 NO_FACTS = OperationFacts()

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
-from domain.bounds import check_optional_id
+from domain.bounds import check_optional_id, check_path_id
 from domain.errors import (
     DraftCompletedError,
     InvalidItemError,
@@ -83,7 +83,8 @@ class DraftTarget:
         if self.id_format is not None:
             generated_id(DRAFT_NAMESPACE, self.id_format)
         check_optional_id(self.order_ref, "options.order_id")
-        check_optional_id(self.new_order_ref, "order.order_id")
+        if self.new_order_ref is not None:
+            check_path_id(self.new_order_ref, "order.order_id")
         if self.replace and self.order_ref is None:
             raise InvalidItemError("options.replace", "needs options.order_id")
         if None not in (self.order_ref, self.new_order_ref) and (

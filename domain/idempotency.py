@@ -42,6 +42,8 @@ def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
             return asdict(value)
         if isinstance(value, Decimal | datetime):
             return str(value)
+        if isinstance(value, Mapping):  # a client's map
+            return dict(value)
         msg = f"cannot fingerprint {type(value).__name__}"
         raise TypeError(msg)
 

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.audited import AuditedAggregate
-from domain.bounds import check_id
+from domain.bounds import check_id, check_path_id, reference_key
 from domain.context import current_facts
 from domain.errors import InvalidItemError
 from domain.money import check_currency
@@ -42,7 +42,7 @@ def order_uuid(account: str, order_ref: str) -> UUID:
     Order ids are not case-sensitive (Riverty's order numbers are not, and
     the dialects share one namespace): ``A-1`` and ``a-1`` are one order.
     """
-    return uuid5(ORDER_NAMESPACE, f"{account}\x1f{order_ref.casefold()}")
+    return uuid5(ORDER_NAMESPACE, f"{account}\x1f{reference_key(order_ref)}")
 
 
 def _no_facts(state: dict[str, object]) -> None:
@@ -181,7 +181,7 @@ class Order(MoneyCommands, AuditedAggregate):
         if not account or not order_ref:
             raise InvalidItemError("order_id", "account and order id are required")
         check_id(account, "account")
-        check_id(order_ref, "order_id")
+        check_path_id(order_ref, "order_id")
         check_currency(currency)
         check_new_items(items, (), ())
         if details:

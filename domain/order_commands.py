@@ -213,15 +213,18 @@ class OrderCommands(LedgerApplication):
         def repeated(
             order: Order, pid: str, allocations: list[Allocation]
         ) -> int | None:
-            record = order.captures.get(reference) if reference else None
-            if record is None or record.payment_id != pid:
+            found = order.find_capture(reference) if reference else None
+            if found is None or found[1].payment_id != pid:
                 return None
+            reference_found, record = found
             if allocations:
                 same = _amounts(allocations) == _amounts(record.captured)
             else:
                 captured = sum(a.amount for a in record.captured)
                 same = declared_total is not None and declared_total(order) == captured
-            return self._version_of(order, Order.Captured, reference) if same else None
+            if not same:
+                return None
+            return self._version_of(order, Order.Captured, reference_found)
 
         options: dict[str, Any] = {
             "reference": reference,

@@ -11,7 +11,15 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from domain.bounds import check_amount, check_id, check_optional_id, check_text
+from domain.bounds import (
+    check_amount,
+    check_id,
+    check_optional_id,
+    check_path_id,
+    check_text,
+    check_time,
+    reference_key,
+)
 from domain.errors import CurrencyMismatchError
 from domain.money_errors import (
     AuthorizationExpiredError,
@@ -61,7 +69,8 @@ class MoneyCommands(OrderBalances):
         currency: str | None = None,
     ) -> None:
         self.check_order_currency(currency)
-        check_id(payment_id, "payment_id")
+        if payment_id not in self.expiry:
+            check_path_id(payment_id, "payment_id")  # a new one is addressed later
         for line, amount in resolve_allocations(items, self.lines_by_id):
             room = (
                 line.item.gross_amount
@@ -90,17 +99,23 @@ class MoneyCommands(OrderBalances):
         """
         self.check_order_currency(currency)
         check_id(payment_id, "payment_id")
-        check_optional_id(reference, "reference")
-        check_optional_id(invoice_number, "invoice_number")
+        if reference is not None:
+            check_path_id(reference, "reference")
+        if invoice_number is not None:
+            check_path_id(invoice_number, "invoice_number")
         expires_at = self.expiry.get(payment_id)
         if expires_at is not None and at > expires_at:
             raise AuthorizationExpiredError(payment_id, expires_at.isoformat())
-        invoices = {c.invoice_number for c in self.captures.values()}
-        if invoice_number is not None and invoice_number in invoices:
+        invoices = {
+            reference_key(c.invoice_number)
+            for c in self.captures.values()
+            if c.invoice_number is not None
+        }
+        if invoice_number is not None and reference_key(invoice_number) in invoices:
             raise DuplicateReferenceError("invoice_number", invoice_number)
         if reference is None and (numbered or invoice_number is not None):
             reference = self.new_number("capture", self.captures)
-        if reference is not None and reference in self.captures:
+        if reference is not None and self.find_capture(reference) is not None:
             raise DuplicateReferenceError("reference", reference)
         items = items or self._all_outstanding(payment_id)
         for line, amount in resolve_allocations(items, self.lines_by_id):
@@ -138,15 +153,21 @@ class MoneyCommands(OrderBalances):
         number of its own. Returns the (first) reference.
         """
         self.check_order_currency(currency)
-        check_optional_id(reference, "reference")
+        if reference is not None:
+            check_path_id(reference, "reference")
         check_optional_id(capture_reference, "capture_reference")
-        if numbered and reference is not None and reference in taken:
+        if (
+            numbered
+            and reference is not None
+            and reference_key(reference) in {reference_key(number) for number in taken}
+        ):
             raise DuplicateReferenceError("refund_number", reference)
         capture = None
         if capture_reference is not None:
-            capture = self.captures.get(capture_reference)
-            if capture is None:
+            found = self.find_capture(capture_reference)
+            if found is None:
                 raise UnknownCaptureError(capture_reference)
+            capture_reference, capture = found
             payment_id = capture.payment_id
             items = items or capture.refundable_items()
             if not numbered:
@@ -246,6 +267,17 @@ class MoneyCommands(OrderBalances):
             parts.append((None, rest))
         return parts
 
+    def find_capture(self, reference: str) -> tuple[str, CaptureRecord] | None:
+        """The capture under ``reference`` as it is looked up: any case, any form."""
+        record = self.captures.get(reference)
+        if record is not None:
+            return reference, record
+        key = reference_key(reference)
+        for number, capture in self.captures.items():
+            if reference_key(number) == key:
+                return number, capture
+        return None
+
     def new_number(self, kind: str, taken: Collection[str]) -> str:
         """A new nine-digit capture or refund number, not in ``taken``.
 
@@ -290,6 +322,7 @@ class MoneyCommands(OrderBalances):
             self._released(payment_id, tuple(items), reason)
 
     def extend_authorization(self, payment_id: str, expires_at: datetime) -> None:
+        check_time(expires_at, "expires_at")
         if payment_id not in self.expiry:
             raise UnknownPaymentError(payment_id)
         self._authorization_extended(payment_id, expires_at)

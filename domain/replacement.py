@@ -90,21 +90,38 @@ def plan_replacement(
     new_items = _with_captured_lines(listed, captured)
     check_item_count(len(new_items))
     check_order_total(new_items)
-    increase = sum(item.gross_amount for item in new_items) - order.gross_total
     payment_id = _authorized_payment(order)
     old_authorized = (
         order.totals(payment_id).outstanding_authorized if payment_id else 0
     )
     rooms = [_room(order, item, payment_id) for item in new_items]
-    wanted = old_authorized + increase if rules.authorize_increase else old_authorized
-    new_authorized = max(0, min(wanted, sum(r for _, r in rooms))) if payment_id else 0
+    new_authorized = (
+        _new_authorization(old_authorized, rooms, rules) if payment_id else 0
+    )
+    gross_change = sum(item.gross_amount for item in new_items) - order.gross_total
     return ReplacementPlan(
         items=new_items,
-        increase=increase,
+        # Money voided before is not authorized any more: authorizing it again
+        # is an increase the risk check sees, whatever the order's total did.
+        increase=max(gross_change, new_authorized - old_authorized),
         payment_id=payment_id,
         authorization=_spread(new_authorized, rooms),
         authorized_change=new_authorized - old_authorized,
     )
+
+
+def _new_authorization(
+    old_authorized: int, rooms: Sequence[tuple[int, int]], rules: ReplacementRules
+) -> int:
+    """What the payment has authorized after the replacement.
+
+    From the lines' balances, not from the change in the order's total: each
+    line ends authorized for exactly what it may still capture, whatever was
+    voided, captured or refunded before (SPEC §6). A dialect that authorizes
+    no increase keeps at most what was outstanding.
+    """
+    target = max(0, sum(room for _, room in rooms))
+    return target if rules.authorize_increase else min(old_authorized, target)
 
 
 def _with_captured_lines(

@@ -12,7 +12,6 @@ from domain.bounds import (
     check_amount,
     check_id,
     check_int,
-    check_metadata,
     check_optional_id,
     check_optional_text,
     check_quantity,
@@ -70,8 +69,6 @@ def check_item_count(count: int) -> None:
 def check_details(details: OrderDetails) -> None:
     check_optional_id(details.merchant_reference, "merchant_reference")
     check_optional_id(details.merchant_reference_2, "merchant_reference_2")
-    if details.metadata is not None:
-        check_metadata(details.metadata)
 
 
 def check_item_fields(item: Item) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
 from eventsourcing.persistence import Transcoder, Transcoding
 
+from domain.client_map import ClientMap
 from domain.values import (
     Allocation,
     Balance,
@@ -36,6 +38,19 @@ class DataclassAsDict(Transcoding):
         )
 
 
+class ClientMapAsText(Transcoding):
+    """A client's map as its JSON text: its keys are never read as type markers."""
+
+    type = ClientMap
+    name = "client_map"
+
+    def encode(self, obj: ClientMap) -> str:
+        return json.dumps(obj.as_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def decode(self, data: str) -> ClientMap:
+        return ClientMap(json.loads(data))
+
+
 def register_value_transcodings(transcoder: Transcoder) -> None:
     for cls in (
         TaxLine,
@@ -48,3 +63,4 @@ def register_value_transcodings(transcoder: Transcoder) -> None:
         RequestedLine,
     ):
         transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]
+    transcoder.register(ClientMapAsText())  # type: ignore[attr-defined]

@@ -7,11 +7,14 @@ frozen and travel inside events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
+
+from domain.client_map import ClientMap, check_metadata
 
 
 class Immutable:
@@ -59,9 +62,8 @@ class Item(Immutable):
         return self.gross_amount - sum(tax.amount for tax in self.tax_lines)
 
 
-# Dintero's ``metadata``: a flat object of keys to JSON scalars.
-MetadataValue = str | int | float | bool | None
-Metadata = dict[str, MetadataValue]
+# A client's own map, as events and answers carry it (a ``ClientMap`` once checked).
+Metadata = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,11 @@ class OrderDetails(Immutable):
 
     merchant_reference: str | None = None
     merchant_reference_2: str | None = None
-    metadata: Metadata | None = None
+    metadata: Metadata | None = None  # kept as a checked ``ClientMap``
+
+    def __post_init__(self) -> None:
+        if self.metadata is not None and not isinstance(self.metadata, ClientMap):
+            object.__setattr__(self, "metadata", check_metadata(self.metadata))
 
     def __bool__(self) -> bool:
         return any(

@@ -35,7 +35,7 @@ class FinanceReports:
         as_of: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """One row per day, currency and payment id; ``as_of`` as it stood then."""
-        self.projections.wait_for_head(self.wait_seconds)
+        self.projections.fresh_for(account, self.wait_seconds)
         with self.projections.reading() as curs:
             return queries.settlement(
                 curs, self.projections.schema, account, first, last, as_of
@@ -45,7 +45,7 @@ class FinanceReports:
         self, account: str, rows: Sequence[reconciliation.SettlementRow]
     ) -> reconciliation.Reconciliation:
         """A PSP settlement file's rows against the ledger's movements of its days."""
-        self.projections.wait_for_head(self.wait_seconds)
+        self.projections.fresh_for(account, self.wait_seconds)
         if not rows:
             return reconciliation.Reconciliation()
         first, last = min(r.date for r in rows), max(r.date for r in rows)

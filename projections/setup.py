@@ -13,6 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 
 from domain.application import OrderLedger
+from projections.completeness import check_complete
 from projections.runner import Lag, ProjectionRunner
 from projections.startup import schema_lock
 from projections.views import VIEWS, ReadModelView
@@ -83,6 +84,15 @@ class Projections:
         """A read-only transaction on the read models."""
         with self.datastore.transaction(commit=False) as curs:
             yield curs
+
+    def fresh_for(self, account: str, timeout: float = 5.0) -> None:
+        """Every committed event projected, and none of the account's set aside.
+
+        Raises ProjectionLaggingError or ReadModelIncompleteError: a finance
+        read is fresh and complete, or loud (SPEC §10).
+        """
+        self.wait_for_head(timeout)
+        check_complete(self, account)
 
     def wait_for_head(self, timeout: float = 5.0) -> None:
         """Fresh or loud (SPEC §10): every event committed now is projected.

@@ -141,7 +141,7 @@ def _filters(request: Request) -> tuple[queries.OrderFilters, dict[str, str]]:
 def orders(request: Request, session: Session) -> HTMLResponse:
     filters, given = _filters(request)
     account = session.principal.account
-    projections = fresh_projections(request)
+    projections = fresh_projections(request, account)
     cursor = request.query_params.get("cursor") or None
     try:
         with projections.reading() as curs:
@@ -171,7 +171,7 @@ def orders(request: Request, session: Session) -> HTMLResponse:
 @router.get("/orders.csv")
 def orders_export(request: Request, session: Session) -> PlainTextResponse:
     filters, _ = _filters(request)
-    projections = fresh_projections(request)
+    projections = fresh_projections(request, session.principal.account)
     with projections.reading() as curs:
         rows, _ = queries.list_orders(
             curs, projections.schema, session.principal.account, filters, EXPORT_LIMIT

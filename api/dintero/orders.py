@@ -13,13 +13,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
-from pydantic import AwareDatetime
 
 from api.auth import LedgerDep, Reader, WriteContext
 from api.dintero import schemas as s
 from api.dintero import translate as t
 from api.dintero.errors import DINTERO_ERROR_RESPONSES, DinteroRoute
 from api.examples import AUTHORIZE_CAPTURE_EXAMPLE
+from api.fields import Moment
+from api.reads import fresh_projections
 from domain.application import OrderLedger
 from domain.idempotency import CommandResult
 from domain.operations import (
@@ -32,7 +33,6 @@ from domain.operations import (
 from domain.order import Order
 from domain.order_commands import PaymentOf
 from projections import queries
-from projections.setup import Projections
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}/shopping/orders",
@@ -227,11 +227,10 @@ def list_orders(
         str | None, Query(min_length=1, max_length=255, pattern=r"^[^\x00]*$")
     ] = None,
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
-    created_from: Annotated[AwareDatetime | None, Query(alias="created_at.gte")] = None,
-    created_to: Annotated[AwareDatetime | None, Query(alias="created_at.lte")] = None,
+    created_from: Annotated[Moment | None, Query(alias="created_at.gte")] = None,
+    created_to: Annotated[Moment | None, Query(alias="created_at.lte")] = None,
 ) -> s.OrderListOut:
-    projections: Projections = request.app.state.projections
-    projections.wait_for_head(request.app.state.settings.projection_wait)
+    projections = fresh_projections(request, aid)
     filters = t.order_filters(
         status, payment_status, merchant_reference, currency, (created_from, created_to)
     )

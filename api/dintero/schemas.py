@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,20 +27,20 @@ from api.examples import (
     DRAFT_ITEM_EXAMPLE,
     UPDATE_DRAFT_EXAMPLE,
 )
+from api.fields import ClientJson, DecimalText, Moment, PathId
 from api.native.schemas import BalanceOut
-from domain.values import MetadataValue
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-Metadata = dict[Annotated[str, Field(max_length=255)], MetadataValue]
+Metadata = ClientJson
 
 
 class TaxLineIn(_Body):
     amount: StrictInt
-    percentage: Decimal = Field(ge=0, le=100)
+    percentage: DecimalText = Field(ge=0, le=100)
 
 
 class RelatedItemIn(_Body):
@@ -55,7 +54,7 @@ class DraftItemIn(_Body):
     )
     id: str = Field(min_length=1, max_length=255)
     line_id: StrictInt = Field(gt=0)
-    quantity: Decimal | None = Field(default=None, gt=0, description="default 1")
+    quantity: DecimalText | None = Field(default=None, gt=0, description="default 1")
     gross_amount: StrictInt
     tax_lines: list[TaxLineIn] = Field(default_factory=list, max_length=10)
     description: str = Field(default="", max_length=4096)
@@ -84,9 +83,7 @@ class DraftOptionsIn(_Body):
 class DraftOrderBodyIn(_Body):
     currency: str = Field(min_length=3, max_length=3)
     items: list[DraftItemIn] = Field(default_factory=list, max_length=200)
-    order_id: str | None = Field(
-        default=None, min_length=1, max_length=255, description="a custom order id"
-    )
+    order_id: PathId | None = Field(default=None, description="a custom order id")
     merchant_reference: str | None = Field(default=None, max_length=255)
     merchant_reference_2: str | None = Field(default=None, max_length=255)
     metadata: Metadata | None = Field(default=None, max_length=50)
@@ -107,11 +104,11 @@ class LineAmountIn(_Body):
 
 
 class PaymentDetailsIn(_Body):
-    payment_id: str = Field(min_length=1, max_length=255)
+    payment_id: PathId
 
 
 class _OperationFacts(_Body):
-    processed_at: AwareDatetime | None = Field(
+    processed_at: Moment | None = Field(
         default=None, description="when the PSP processed it (business time)"
     )
     metadata: Metadata | None = Field(default=None, max_length=50)

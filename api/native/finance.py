@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
+from api.fields import query_time
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.reads import finance_reports, fresh_projections, settlement_rows
 from domain.values import OrderStatus
@@ -30,12 +31,6 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
             raise HTTPException(400, "format must be csv or json")
         return fmt == "csv"
     return "text/csv" in request.headers.get("accept", "")
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(400, f"{name} needs a time zone (RFC 3339)")
-    return value
 
 
 @router.get("/orders", summary="Order summaries with filters, oldest first, paginated")
@@ -65,7 +60,7 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    projections = fresh_projections(request)
+    projections = fresh_projections(request, aid)
     older = (
         datetime.now(UTC) - timedelta(days=authorized_older_than_days)
         if authorized_older_than_days is not None
@@ -76,12 +71,12 @@ def list_orders(
         currency=currency,
         payment_id=payment_id,
         merchant_reference=merchant_reference,
-        created_from=_aware(created_from, "created_from"),
-        created_to=_aware(created_to, "created_to"),
-        updated_from=_aware(updated_from, "updated_from"),
-        updated_to=_aware(updated_to, "updated_to"),
+        created_from=query_time(created_from, "created_from"),
+        created_to=query_time(created_to, "created_to"),
+        updated_from=query_time(updated_from, "updated_from"),
+        updated_to=query_time(updated_to, "updated_to"),
         authorized_before=older,
-        expiring_before=_aware(expiring_before, "expiring_before"),
+        expiring_before=query_time(expiring_before, "expiring_before"),
     )
     try:
         with projections.reading() as curs:
@@ -123,7 +118,9 @@ def settlement_report(
 ) -> Any:  # noqa: ANN401 - JSON or CSV
     if to < from_:
         raise HTTPException(400, "to is before from")
-    rows = finance_reports(request).settlement(aid, from_, to, _aware(as_of, "as_of"))
+    rows = finance_reports(request).settlement(
+        aid, from_, to, query_time(as_of, "as_of")
+    )
     if _wants_csv(request, format):
         return PlainTextResponse(settlement_csv(rows), media_type="text/csv")
     return {"rows": rows}

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import LedgerDep, Reader, WriteContext
+from api.fields import query_time
 from api.native.present import events_out, order_out
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.native.schemas import ExtendAuthorizationIn, OrderEventsOut, OrderOut
@@ -40,10 +41,7 @@ def read_order(
 ) -> OrderOut:
     if version is not None and as_of is not None:
         raise HTTPException(400, "give version or as_of, not both")
-    if as_of is not None and as_of.tzinfo is None:
-        raise HTTPException(
-            400, "as_of needs a time zone (RFC 3339), e.g. 2026-01-31T23:59:59Z"
-        )
+    as_of = query_time(as_of, "as_of")
     return order_out(ledger.get_order(aid, order_id, version=version, as_of=as_of))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.fields import Moment
 
 
 class BalanceOut(BaseModel):
@@ -82,4 +84,4 @@ class ExtendAuthorizationIn(BaseModel):
     """The PSP moved the expiry of a payment's authorization."""
 
     model_config = ConfigDict(extra="forbid")
-    expires_at: AwareDatetime
+    expires_at: Moment

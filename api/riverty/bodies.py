@@ -8,12 +8,13 @@ with ``openapi_extra``.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+
+from api.json_body import read_json_body
 
 _EMPTY = ("", None)
 Model = TypeVar("Model", bound=BaseModel)
@@ -21,15 +22,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 async def optional_body(request: Request, model: type[Model]) -> Model:
     """The body as ``model``; empty (none, ``""``, ``null``, ``{}``): its default."""
-    raw = await request.body()
-    if not raw.strip():
-        return model()
-    try:
-        value = json.loads(raw)
-    except ValueError as error:
-        raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": f"not JSON: {error}"}]
-        ) from None
+    value = await read_json_body(request)
     if value in _EMPTY:
         return model()
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Final
 
 from fastapi import Request, Response
@@ -219,9 +220,10 @@ def http_error(
     }
     text = texts.get(status, detail or "Request failed.")
     kind = "TechnicalError" if status >= 500 else "BusinessError"  # noqa: PLR2004
-    response = respond(
-        status, [message(f"{status}.000", text, None, detail or text, kind)]
-    )
+    code, field = f"{status}.000", None
+    if status == HTTPStatus.BAD_REQUEST:  # a body refused whole (api/json_body.py)
+        (code, text), field = VALIDATION_CODES["json_invalid"], "request"
+    response = respond(status, [message(code, text, field, detail or text, kind)])
     response.headers.update(headers or {})
     return response
 
@@ -231,6 +233,7 @@ UNAVAILABLE_CODES: Final = {
     "ledger_busy": "503.001",
     "database_unavailable": "503.002",
     "projection_lagging": "503.003",
+    "read_model_incomplete": "503.004",
 }
 
 

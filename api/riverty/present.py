@@ -16,7 +16,7 @@ from typing import Any
 from api.riverty import schemas as r
 from api.riverty.translate import expiration_date, major, reservation_id
 from domain.order import Order
-from domain.values import Allocation, OrderStatus, RequestedLine
+from domain.values import Allocation, Item, OrderStatus, RequestedLine
 
 
 def timestamp(at: datetime) -> str:
@@ -42,14 +42,26 @@ def _share(part: int, whole: int, amount: int) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _vat_percent(order: Order, line_id: int) -> Decimal | None:
-    taxes = order.lines_by_id[line_id].item.tax_lines
-    return taxes[0].percentage if taxes else None
+def items_ever(order: Order, events: Iterable[Order.Event]) -> dict[int, Item]:
+    """Every line's item as last listed, lines a replacement dropped included.
+
+    A void of a line that ``updateOrder`` later dropped stays readable.
+    """
+    found: dict[int, Item] = {}
+    for event in events:
+        if isinstance(event, Order.ItemAdded | Order.ItemReversed):
+            found[event.item.line_id] = event.item
+        elif isinstance(event, Order.OrderReplaced):
+            found.update({item.line_id: item for item in event.items})
+    found.update({line.line_id: line.item for line in order.lines})
+    return found
 
 
-def part_out(order: Order, allocation: Allocation) -> r.ItemOut:
-    """One allocation as the product of its line."""
-    item = order.lines_by_id[allocation.line_id].item
+def part_out(
+    order: Order, allocation: Allocation, item: Item | None = None
+) -> r.ItemOut:
+    """One allocation as the product of its line (``item``: a dropped line's)."""
+    item = item or order.lines_by_id[allocation.line_id].item
     unit = item.unit_price
     if unit and allocation.amount == item.gross_amount:
         gross_unit, quantity = unit, item.quantity  # the whole line, as listed
@@ -65,7 +77,7 @@ def part_out(order: Order, allocation: Allocation) -> r.ItemOut:
         netUnitPrice=major(order, net_unit),
         grossUnitPrice=major(order, gross_unit),
         quantity=quantity,
-        vatPercent=_vat_percent(order, allocation.line_id),
+        vatPercent=item.tax_lines[0].percentage if item.tax_lines else None,
         vatAmount=major(order, gross_unit - net_unit),
     )
 
@@ -163,13 +175,16 @@ def void_number(event: Order.Event) -> str:
     return f"C{event.originator_version:010d}"
 
 
-def voids_out(order: Order, events: Iterable[Order.Event]) -> list[r.CancellationOut]:
+def voids_out(order: Order, events: Sequence[Order.Event]) -> list[r.CancellationOut]:
+    items = items_ever(order, events)
     return [
         r.CancellationOut(
             cancellationNo=void_number(event),
             cancellationAmount=major(order, sum(a.amount for a in event.items)),
             insertedAt=timestamp(event.timestamp),
-            cancellationItems=[part_out(order, a) for a in event.items],
+            cancellationItems=[
+                part_out(order, a, items[a.line_id]) for a in event.items
+            ],
         )
         for event in events
         if isinstance(event, Order.AuthorizationReleased)

@@ -14,6 +14,7 @@ from api.riverty import present as p
 from api.riverty import schemas as r
 from api.riverty.errors import RivertyRoute
 from api.riverty.routes import ERRORS
+from domain.bounds import reference_key
 from domain.order import Order
 
 router = APIRouter(
@@ -37,7 +38,9 @@ def _one(
 ) -> list[Record]:
     """Riverty answers one record by number as a list of one; none is a 404."""
     found = [
-        record for record in records if key(record).casefold() == number.casefold()
+        record
+        for record in records
+        if reference_key(key(record)) == reference_key(number)
     ]
     if not found:
         raise HTTPException(404, f"The order has no {number!r}.")

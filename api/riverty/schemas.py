@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from api.fields import Addressable, DecimalText
+
 
 def any_case(values: Any) -> BeforeValidator:  # noqa: ANN401 - a Literal type
     """Riverty takes enum values in any case: ``eur`` is ``EUR``."""
@@ -73,12 +75,12 @@ class OrderItemIn(_Body):
     groupId: str | None = Field(default=None, max_length=4096)
     description: str = Field(min_length=1)
     type: ItemType | None = None
-    netUnitPrice: Decimal
-    grossUnitPrice: Decimal
-    quantity: Decimal = Field(gt=0)
+    netUnitPrice: DecimalText
+    grossUnitPrice: DecimalText
+    quantity: DecimalText = Field(gt=0)
     vatCategory: VatCategory | None = None
-    vatPercent: Decimal = Field(ge=0, le=100)
-    vatAmount: Decimal
+    vatPercent: DecimalText = Field(ge=0, le=100)
+    vatAmount: DecimalText
     imageUrl: str | None = Field(default=None, max_length=2048)
     productUrl: str | None = Field(default=None, max_length=2048)
     marketPlaceSellerId: str | None = Field(default=None, max_length=32)
@@ -86,8 +88,8 @@ class OrderItemIn(_Body):
 
 
 class UpdateOrderSummaryIn(_Body):
-    totalNetAmount: Decimal
-    totalGrossAmount: Decimal
+    totalNetAmount: DecimalText
+    totalGrossAmount: DecimalText
     currency: Currency | None = None
     merchantImageUrl: str | None = Field(default=None, max_length=2048)
     items: list[OrderItemIn] = Field(default_factory=list, max_length=200)
@@ -105,10 +107,10 @@ class PaymentIn(_Body):
 
 
 class CheckoutOrderIn(_Body):
-    number: str = Field(min_length=1, max_length=50)
+    number: Annotated[str, Field(min_length=1, max_length=50), Addressable]
     currency: Currency
-    totalGrossAmount: Decimal
-    totalNetAmount: Decimal
+    totalGrossAmount: DecimalText
+    totalNetAmount: DecimalText
     items: list[OrderItemIn] = Field(min_length=1, max_length=200)
 
 
@@ -118,8 +120,8 @@ class AuthorizeIn(_Body):
 
 
 class OrderDetailsIn(_Body):
-    totalGrossAmount: Decimal
-    totalNetAmount: Decimal
+    totalGrossAmount: DecimalText
+    totalNetAmount: DecimalText
     items: list[OrderItemIn] = Field(default_factory=list, max_length=200)
 
 
@@ -127,7 +129,9 @@ class CaptureIn(_Body):
     """``invoiceNumber`` is optional; given, it becomes the ``captureNumber``."""
 
     orderDetails: OrderDetailsIn
-    invoiceNumber: str | None = Field(default=None, min_length=1, max_length=20)
+    invoiceNumber: (
+        Annotated[str, Field(min_length=1, max_length=20), Addressable] | None
+    ) = None
 
 
 class RefundIn(_Body):
@@ -143,7 +147,9 @@ class RefundIn(_Body):
     items: list[OrderItemIn] | None = Field(default=None, max_length=200)
     orderItems: list[OrderItemIn] | None = Field(default=None, max_length=200)
     refundType: RefundType | None = None
-    creditNoteNumber: str | None = Field(default=None, min_length=1, max_length=19)
+    creditNoteNumber: (
+        Annotated[str, Field(min_length=1, max_length=19), Addressable] | None
+    ) = None
 
     @model_validator(mode="after")
     def _one_list_of_lines(self) -> Self:

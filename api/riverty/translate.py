@@ -131,7 +131,7 @@ def captured_lines(
         gross, net = declared_totals(details, order.currency, "orderDetails")
         if items:
             check_totals(items, gross, net)
-        elif invoice_number not in order.captures:
+        elif invoice_number is None or order.find_capture(invoice_number) is None:
             remaining = order.totals(payment_id).outstanding_authorized
             if gross != remaining:
                 raise TotalsMismatchError(
@@ -229,9 +229,10 @@ class RefundLines:
     def _spread(self, order: Order, total: int, amounts: dict[int, int]) -> None:
         """Add a free amount over the refundable lines not already named."""
         if self.capture_number is not None:
-            capture = order.captures.get(self.capture_number)
-            if capture is None:
+            found = order.find_capture(self.capture_number)
+            if found is None:
                 raise UnknownCaptureError(self.capture_number)
+            _, capture = found
             room = {lid: capture.remaining(lid) for lid in order.lines_by_id}
         else:
             room = {

@@ -123,3 +123,11 @@ def test_riverty_checkouts_that_do_not_fit_are_refused(writer, finance, items, g
 def test_a_riverty_order_number_with_nul_is_refused(writer):
     response = riverty.authorize(writer, "N\u0000", gross=285, net=239.41)
     assert response.status_code == 400, response.text
+
+
+def test_a_405_names_every_method_of_the_path(api):
+    """A path with a GET and a POST is two routes; Allow names both."""
+    with api.client(api.writer) as client:
+        response = client.delete(f"{SHOP}/draft_orders")
+        assert response.status_code == 405, response.text
+        assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}

@@ -8,8 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from domain.values import Allocation
 from tests.e2e import riverty
+from tests.e2e.conftest import ACCOUNT
+from tests.e2e.console import signed_in
 from tests.e2e.dintero import NATIVE, SHOP, chair, ok
+from tests.integration.test_poison_isolation import save_unprojectable_order
 
 
 class BrokenRiskService:
@@ -136,3 +140,33 @@ def test_concurrent_identical_completes_answer_identically(writer):
         answers = list(pool.map(complete, range(20)))
     assert {status for status, _ in answers} == {200}, answers
     assert len({text for _, text in answers}) == 1
+
+
+def test_finance_reads_missing_a_set_aside_event_say_so(api, finance):
+    """SPEC §10: an event a read model set aside is never a silent 200."""
+    ledger = api.app.state.ledger
+    save_unprojectable_order(ledger, "POISON", account=ACCOUNT)
+    ledger.authorize(ACCOUNT, "POISON", "P", [Allocation(1, 1000)])
+    ledger.capture(ACCOUNT, "POISON", "P", [Allocation(1, 1000)])
+    api.app.state.projections.wait_for_head(10)
+
+    reads = (
+        NATIVE + "/orders",
+        NATIVE + "/reports/settlement?from=2000-01-01&to=2100-01-01",
+        SHOP + "/orders",
+    )
+    for path in reads:
+        response = finance.get(path)
+        assert response.status_code == 503, (path, response.text)
+        assert "POISON" in response.text, response.text
+        assert "read_model_incomplete" in response.text, response.text
+    with signed_in(api, api.finance) as console:
+        page = console.get("/console/orders")
+        assert page.status_code == 503, page.text
+        assert "POISON" in page.text
+    ready = httpx.get(f"{api.base}/health/ready").json()
+    assert ready["status"] == "degraded"
+    assert ready["orders_set_aside"] == ["POISON"]
+    # Another account's reads miss nothing and answer as before.
+    with api.client(api.other_writer) as other:
+        assert other.get("/v1/accounts/other/shopping/orders").status_code == 200

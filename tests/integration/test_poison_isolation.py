@@ -20,10 +20,10 @@ from projections.setup import Projections, open_views
 from tests.builders import item
 
 
-def save_unprojectable_order(ledger, ref: str) -> None:
+def save_unprojectable_order(ledger, ref: str, account: str = "acct") -> None:
     """An order whose second line's description holds NUL (text cannot)."""
     with acting(RequestContext(actor="old-data")):
-        order = Order.open("acct", ref, "EUR", [item(1, 1000)])
+        order = Order.open(account, ref, "EUR", [item(1, 1000)])
         line = item(2, 500)
         order._item_added(line)  # the checks live in add_items, not here
         dirty = replace(line, description="bad\x00text")

@@ -249,6 +249,9 @@ def test_a_replacement_after_a_partial_capture_is_projected_exactly(
     )
     order = pg_ledger.get_order("acct", "KEPT")
     assert order.line(1).balance().captured == 400
-    assert order.totals().outstanding_authorized == 800  # 500 on line 1, 300 new
+    # SPEC §6: each line ends authorized for its new amount, what was released
+    # before included: line 1 may capture 600 more, the new line 300.
+    assert order.line(1).balance().outstanding_authorized == 600
+    assert order.totals().outstanding_authorized == 900
     projections.catch_up()
     assert_projected(pg_ledger, ["KEPT"], database_url, schema)

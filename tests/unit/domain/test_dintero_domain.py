@@ -17,6 +17,7 @@ from domain.errors import (
     InvalidItemError,
     InvalidTextError,
     LineIdReusedError,
+    OutOfBoundsError,
     UnknownLineError,
 )
 from domain.operations import payment_operations
@@ -96,10 +97,19 @@ class TestDraftTargets:
             ledger.create_draft("acct", "NOK", [], DraftTarget("A", "B"))
 
     @pytest.mark.parametrize(
-        "metadata", [{"k": [1]}, {"_type_": "x"}, {"k": "\x00"}, {"k": float("nan")}]
+        "metadata",
+        [
+            {"k": "\x00"},
+            {"k": "\ud800"},
+            {"k": float("nan")},
+            {"k": 2**63},
+            {"k\x07": 1},
+            {"k": [[[[[[[[1]]]]]]]]},
+            {f"k{i}": i for i in range(51)},
+        ],
     )
     def test_metadata_that_does_not_fit_is_refused(self, ledger, metadata):
-        with pytest.raises(InvalidTextError):
+        with pytest.raises((InvalidTextError, OutOfBoundsError)):
             ledger.create_draft(
                 "acct", "NOK", [], details=OrderDetails(metadata=metadata)
             )

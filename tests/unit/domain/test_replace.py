@@ -1,6 +1,8 @@
 """SPEC §4 invariant 8: replacing the whole order (Riverty updateOrder)."""
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from domain.errors import TotalsMismatchError
 from domain.order import Order
@@ -66,15 +68,20 @@ class TestReplace:
         assert order.totals().authorized == 150
         assert order.line(2).balance("PID_123").authorized == 50
 
-    def test_increase_on_a_partly_authorized_order_adds_only_the_increase(self):
+    def test_a_partly_authorized_order_ends_authorized_for_every_line(self):
+        # SPEC §6: each remaining line ends authorized exactly for its new
+        # amount; what that adds to the authorization is what risk assesses.
         order = an_order({1: 1000}, authorized={1: 400})
+        risk = RecordingRisk()
         order.replace(
             [item(0, 1000, item_id="SKU-1"), item(0, 50, item_id="X")],
             1050,
             1050,
-            RecordingRisk(),
+            risk,
         )
-        assert order.totals().authorized == 450
+        assert risk.asked == [650]
+        assert order.line(1).balance().outstanding_authorized == 1000
+        assert order.line(2).balance().outstanding_authorized == 50
 
     def test_a_rejected_increase_changes_nothing_but_is_recorded(self):
         order = an_order({1: 100}, authorized={1: 100})
@@ -223,3 +230,85 @@ class TestReplaceAfterAPartialCapture:
                 [item(0, 100), item(0, -100, reverses=1)], 0, 0, RecordingRisk()
             ),
         )
+
+
+class TestReplaceAfterMoneyMoved:
+    """SPEC §6: whatever was voided, captured or refunded before, each line a
+    replacement keeps ends authorized exactly for what it may still capture."""
+
+    def test_a_void_is_not_released_twice(self):
+        order = an_order({1: 1000, 2: 500}, authorized={1: 1000, 2: 500})
+        order.release("PID_123", alloc((2, 500)), "void")
+        order.replace([item(0, 1000, item_id="SKU-1")], 1000, 1000, RecordingRisk())
+        assert order.line(1).balance("PID_123").outstanding_authorized == 1000
+        order.capture("PID_123", alloc((1, 1000)), T0)
+        assert order.totals().captured == 1000
+
+    def test_three_lines_void_the_middle_keep_the_others_whole(self):
+        order = an_order({1: 750, 2: 250, 3: 500}, authorized={1: 750, 2: 250, 3: 500})
+        order.release("PID_123", alloc((2, 250)), "void")
+        risk = RecordingRisk()
+        order.replace(
+            [item(0, 750, item_id="SKU-1"), item(0, 500, item_id="SKU-3")],
+            1250,
+            1250,
+            risk,
+        )
+        assert risk.asked == []
+        assert order.line(1).balance().outstanding_authorized == 750
+        assert order.line(3).balance().outstanding_authorized == 500
+
+    def test_voided_money_listed_again_is_an_increase_risk_assesses(self):
+        order = an_order({1: 1000, 2: 500}, authorized={1: 1000, 2: 500})
+        order.release("PID_123", alloc((2, 500)), "void")
+        risk = RecordingRisk()
+        order.replace(
+            [item(0, 1000, item_id="SKU-1"), item(0, 500, item_id="SKU-2")],
+            1500,
+            1500,
+            risk,
+        )
+        assert risk.asked == [500]
+        assert order.totals().outstanding_authorized == 1500
+
+    def test_after_a_partial_capture_and_refund_only_the_rest_is_authorized(self):
+        order = an_order(
+            {1: 1000, 2: 500},
+            authorized={1: 1000, 2: 500},
+            captured={1: 600},
+            refunded={1: 200},
+        )
+        order.release("PID_123", alloc((2, 500)), "void")
+        order.replace(
+            [item(1, 1000, item_id="SKU-1"), item(0, 300, item_id="NEW")],
+            1300,
+            1300,
+            RecordingRisk(),
+        )
+        line = order.line(1).balance("PID_123")
+        assert (line.captured, line.refunded, line.outstanding_authorized) == (
+            600,
+            200,
+            400,
+        )
+        assert order.line(3).balance().outstanding_authorized == 300
+
+
+@given(
+    grosses=st.lists(st.integers(1, 10_000), min_size=1, max_size=5),
+    voided=st.data(),
+)
+@settings(max_examples=100)
+def test_any_void_then_a_replacement_authorizes_each_line_exactly(grosses, voided):
+    lines = dict(enumerate(grosses, start=1))
+    order = an_order(lines, authorized=lines)
+    void = voided.draw(st.sets(st.sampled_from(sorted(lines))))
+    keep = [lid for lid in lines if lid not in void]
+    assume(keep)  # all voided: the order is cancelled, nothing to authorize
+    if void:  # no items would release everything outstanding
+        order.release("PID_123", alloc(*((lid, lines[lid]) for lid in void)), "void")
+    new = [item(0, lines[lid], item_id=f"SKU-{lid}") for lid in keep]
+    total = sum(lines[lid] for lid in keep)
+    order.replace(new, total, total, RecordingRisk())
+    for lid in keep:
+        assert order.line(lid).balance().outstanding_authorized == lines[lid]

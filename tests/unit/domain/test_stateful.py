@@ -339,14 +339,6 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
         ):
             return
-        after = self.order
-        if new_total - old_total > RISK_LIMIT:
-            assert isinstance(
-                self.ledger.order_events("acct", "O")[-1], Order.UpdateRejected
-            )
-            assert after.lines == before.lines
-            return
-        self.check_replaced(after, listed, grosses, kept, captured)
         pid = authorized_payments[0] if authorized_payments else None
         stays = {
             lid: self.model.total(lid).authorized
@@ -359,9 +351,18 @@ class LedgerMachine(RuleBasedStateMachine):
             else dict(zip(listed, grosses, strict=True))[lid]
             for lid in [*listed, *kept]
         )
-        spread = (
-            max(0, min(old_outstanding + new_total - old_total, rooms)) if pid else 0
-        )
+        # SPEC §6: each line ends authorized for all it may still capture; what
+        # that adds to the outstanding authorization is an increase as much as
+        # a higher total is.
+        spread = max(0, rooms) if pid else 0
+        after = self.order
+        if max(new_total - old_total, spread - old_outstanding) > RISK_LIMIT:
+            assert isinstance(
+                self.ledger.order_events("acct", "O")[-1], Order.UpdateRejected
+            )
+            assert after.lines == before.lines
+            return
+        self.check_replaced(after, listed, grosses, kept, captured)
         assert after.totals().authorized == sum(stays.values()) + spread
         self.model.lines = {
             line.line_id: (line.item.gross_amount, line.item.reverses)
