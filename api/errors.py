@@ -188,7 +188,7 @@ def _allowed_methods(scope: Scope) -> str:
         method
         for route in routes
         if isinstance(route, APIRoute) and route.path_regex.match(path)
-        for method in route.methods
+        for method in route.methods or ()
     }
     return ", ".join(sorted(methods))
 
