@@ -52,7 +52,7 @@ class DinteroError(BaseModel):
 
 DINTERO_ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     status: {"model": DinteroError, "description": HTTPStatus(status).phrase}
-    for status in (400, 401, 403, 404, 409, 413, 429, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 429, 500, 503)
 }
 
 

@@ -46,7 +46,7 @@ PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         "description": HTTPStatus(status).phrase,
         "content": {"application/problem+json": {}},
     }
-    for status in (400, 401, 403, 404, 409, 413, 422, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 }
 
 _UNPROCESSABLE = HTTPStatus.UNPROCESSABLE_ENTITY

@@ -31,6 +31,7 @@ ERRORS = {
         (404, "No such order for this key's account."),
         (409, "Idempotency-Key reused with another body."),
         (413, "Request body too large."),
+        (415, "The body is not JSON."),
         (429, "Too many requests."),
         (500, "Internal server error."),
         (503, "The ledger cannot answer now; retry."),
