@@ -13,10 +13,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+import uvicorn
 
+from api.app import create_app
+from api.serving import HTTP_PROTOCOL
+from api.settings import Settings
 from tests.e2e.test_serve import free_port, wait_until_live
 
 SYS_PIDFD_GETFD = 438  # the same number on x86_64 and aarch64
@@ -89,3 +94,42 @@ def test_accepted_connections_have_tcp_nodelay_with_two_workers(
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def _nodelay_of_an_answered_connection(http: str) -> int:
+    """Serve with ``http`` on asyncio's loop from a socket bound with protocol 0.
+
+    That is how uvicorn binds for several workers; asyncio then leaves
+    ``TCP_NODELAY`` off, and uvloop (which sets it everywhere) is not used, so
+    only the protocol class can set it.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    app = create_app(Settings())
+    config = uvicorn.Config(
+        app, loop="asyncio", http=http, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert b"200 OK" in client.recv(4096)
+            inode = socket_inode(port, client.getsockname()[1])
+            accepted = borrowed_socket(os.getpid(), inode)
+            assert accepted is not None
+            with accepted:
+                return accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+def test_the_ledgers_protocol_sets_tcp_nodelay_where_asyncio_does_not() -> None:
+    assert _nodelay_of_an_answered_connection(HTTP_PROTOCOL) == 1
+    # The control: uvicorn's own protocol leaves it off there (the stall).
+    assert _nodelay_of_an_answered_connection("httptools") == 0

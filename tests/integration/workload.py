@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import time
 from decimal import Decimal
+from typing import Any
 
 from domain.application import OrderLedger
 from domain.errors import ConcurrentModificationError, LedgerError
@@ -92,9 +94,15 @@ def run_workload(  # noqa: C901, PLR0912 - one branch per command
 
 
 def capture_in_another_process(
-    database_url: str, schema: str, prefix: str, count: int
-) -> list[str]:
-    """Run in a child process: its own ledger, ``count`` keyed captures of 7."""
+    database_url: str, schema: str, prefix: str, count: int, start: Any = None
+) -> tuple[list[str], float, float]:
+    """Run in a child process: its own ledger, ``count`` keyed captures of 7.
+
+    Returns the keys acknowledged and when the writing began and ended.
+
+    ``start``: a barrier the processes pass together once their ledgers are
+    open, so their writes interleave instead of one process finishing first.
+    """
     from api.bootstrap import open_ledger  # noqa: PLC0415 - in the child only
     from api.settings import Settings  # noqa: PLC0415
     from domain.context import RequestContext  # noqa: PLC0415
@@ -103,6 +111,10 @@ def capture_in_another_process(
     ledger = open_ledger(settings, database_url)
     acked = []
     try:
+        if start is not None:
+            ledger.get_order("acct", "PROC")  # warm: connections, cache, statements
+            start.wait(timeout=60)
+        began = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process
         for n in range(count):
             key = f"{prefix}{n}"
             for _ in range(10):  # as a client would: the same key again
@@ -118,6 +130,7 @@ def capture_in_another_process(
                     continue
                 acked.append(key)
                 break
+        ended = time.monotonic()
     finally:
         ledger.close()
-    return acked
+    return acked, began, ended
