@@ -338,3 +338,12 @@ def test_a_payments_expiry_can_be_moved_and_then_it_captures(api, writer):
         json={"expires_at": "2030-01-01T00:00:00"},
     )
     assert naive.status_code == 422
+    # Past the default 30 days, within the moved expiry: the capture goes through.
+    api.clock.offset = timedelta(days=60)
+    ok(operation(writer, order_id, "captures", {1: 1000}))
+    # Past the moved expiry: refused as expired, and nothing more is captured.
+    api.clock.offset = timedelta(days=91)
+    expired = operation(writer, order_id, "captures", {1: 1000})
+    assert expired.status_code in (409, 422), expired.text
+    assert "expired" in expired.text
+    assert ok(writer.get(f"{NATIVE}/orders/{order_id}"))["totals"]["captured"] == 1000
