@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from domain.values import Allocation
+from projections.setup import Projections, open_views
 from tests.builders import item
 from tests.e2e.conftest import LEDGER, ledger
 
@@ -27,18 +28,23 @@ def seed(pg_ledger) -> None:
     pg_ledger.capture("acct", "O1", "P1", [Allocation(1, 3_000)], reference="psp-1")
 
 
-def test_rebuild_shows_progress_and_reports_checksums(env, pg_ledger):
+def test_rebuild_shows_progress_and_reports_checksums(
+    env, pg_ledger, database_url, schema
+):
     seed(pg_ledger)
+    # What the read models hold when projected event by event, as they run.
+    projections = Projections(pg_ledger, open_views(database_url, schema))
+    try:
+        projections.catch_up()
+        incremental = {n: r.view.checksum() for n, r in projections.runners.items()}
+    finally:
+        projections.close()
     first = ledger(env, "projections", "rebuild")
     assert first.returncode == 0, first.stderr
     assert "rebuilding balances" in first.stderr
-    second = ledger(env, "projections", "rebuild", "journal")
-    journal_sums = [
-        line for line in first.stderr.splitlines() if line.startswith("journal:")
-    ]
-    assert journal_sums == [
-        line for line in second.stderr.splitlines() if line.startswith("journal:")
-    ]
+    # The rebuild from the event store gives the same tables, byte for byte.
+    for name, checksum in incremental.items():
+        assert f"{name}: {checksum}" in first.stderr.splitlines(), first.stderr
     assert ledger(env, "projections", "rebuild", "nope").returncode == 2
     status = ledger(env, "projections", "status")
     assert "balances\t0 events" in status.stdout

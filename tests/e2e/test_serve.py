@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+
+from api.keys import KeyStore, Role
 
 READY_WITHIN_SECONDS = 60
 
@@ -93,13 +96,65 @@ def test_two_workers_serve_and_stop_on_sigterm(
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_live(base, process, log)
-        assert all(
-            httpx.get(f"{base}/health/ready").status_code == 200 for _ in range(10)
-        )
+        _writes_through_every_worker_are_read_back(base, database_url, schema)
     finally:
         process.terminate()
         assert process.wait(timeout=60) == 0, log.read_text()
     assert "with 2 worker(s)" in log.read_text()
+
+
+def _writes_through_every_worker_are_read_back(
+    base: str, database_url: str, schema: str
+) -> None:
+    """Captures on one order over new connections, so both workers take some.
+
+    Each worker keeps its own cache of orders: a capture answered by one and
+    read back through the other must be there, and none may be lost.
+    """
+    keys = KeyStore(database_url, schema)
+    try:
+        key = keys.create("acme", Role.WRITER)[1]
+    finally:
+        keys.close()
+    auth = {"Authorization": f"Bearer {key}"}
+    orders = f"{base}/v1/accounts/acme/orders/W2"
+    body = {
+        "payment": {"type": "Invoice"},
+        "order": {
+            "number": "W2",
+            "currency": "EUR",
+            "totalGrossAmount": 40,
+            "totalNetAmount": 40,
+            "items": [
+                {"productId": "A", "description": "A", "grossUnitPrice": 1,
+                 "netUnitPrice": 1, "quantity": 40, "vatPercent": 0, "vatAmount": 0}
+            ],
+        },
+    }  # fmt: skip
+    assert httpx.post(
+        f"{base}/api/v3/checkout/authorize", json=body, headers=auth
+    ).is_success
+
+    def capture(n: int) -> tuple[int, int]:
+        one = {"orderDetails": {"totalGrossAmount": 1, "totalNetAmount": 1,
+               "items": [{**body["order"]["items"][0], "quantity": 1}]}}  # type: ignore[index]  # fmt: skip
+        answer = httpx.post(
+            f"{base}/api/v3/orders/W2/captures",
+            json=one,
+            headers={**auth, "Idempotency-Key": f"w2-{n}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        read = httpx.get(orders, headers=auth, timeout=30)  # a new connection
+        answered = round(answer.json()["totalCapturedAmount"] * 100)
+        return answered, int(read.json()["totals"]["captured"])
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(capture, range(40)))
+    # Whichever worker answered the read, it held the capture just answered.
+    assert all(read >= answered for answered, read in seen), seen
+    final = httpx.get(orders, headers=auth).json()["totals"]
+    assert final["captured"] == 40 * 100
 
 
 def test_the_demo_prints_a_console_link_that_signs_in_once(
