@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -67,3 +68,10 @@ def money_story(
         body = {"items": items, "payment_details": {"payment_id": "PID_1"}}
         ok(writer.post(f"{shop}/orders/{order_id}/{kind}", json=body))
     return {"order_id": order_id, "merchant_reference": reference}
+
+
+def read_minor(text: str) -> int:
+    """What a person reads in a cell (``-1,234.50 NOK``), in minor units."""
+    match = re.fullmatch(r"\s*(-?[\d,]+\.\d{2}) [A-Z]{3}\s*", text)
+    assert match, f"not an amount: {text!r}"
+    return int(Decimal(match.group(1).replace(",", "")) * 100)

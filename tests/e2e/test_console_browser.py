@@ -27,6 +27,7 @@ from projections.queries import TOTAL_COLUMNS
 from tests.e2e.conftest import Api
 from tests.e2e.console import money_story
 from tests.e2e.dintero import NATIVE, ok
+from tests.e2e.test_console import read_minor
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
@@ -59,6 +60,7 @@ def page(browser: Any, api: Api) -> Iterator[Any]:
         viewport={"width": 1280, "height": 900},
         accept_downloads=True,
         timezone_id="Europe/Oslo",
+        locale="sv-SE",  # dates as 2026-12-07 08:15:00: checked against Oslo's time
     )
     tab = context.new_page()
     tab.set_default_timeout(15_000)
@@ -92,12 +94,13 @@ def sign_in(tab: Any, api: Api, key: str) -> None:
 
 
 def shown_minor(tab: Any, table_id: str) -> dict[str, int]:
+    """The amounts a person reads in the table, in minor units (not data-minor)."""
     cells = tab.locator(f"#{table_id} [data-field]")
     values: dict[str, int] = {}
     for index in range(cells.count()):
         cell = cells.nth(index)
         values.setdefault(
-            cell.get_attribute("data-field"), int(cell.get_attribute("data-minor"))
+            cell.get_attribute("data-field"), read_minor(cell.inner_text())
         )
     return values
 
@@ -130,8 +133,13 @@ def test_a_controller_finds_an_order_and_explains_every_unit(page, api, writer):
         assert page.locator(f"code.hash:text-is('{event['hash']}')").count() == 1
     # Times are shown in the viewer's zone (Oslo), UTC on hover.
     first_time = page.locator("#timeline time").first
-    assert "UTC" in (first_time.get_attribute("title") or "")
-    assert "UTC" not in first_time.inner_text()
+    at = datetime.fromisoformat(first_time.get_attribute("datetime"))
+    in_oslo = at.astimezone(ZoneInfo("Europe/Oslo")).strftime("%Y-%m-%d %H:%M:%S")
+    assert in_oslo in first_time.inner_text(), first_time.inner_text()
+    assert at.astimezone(UTC).strftime("%H:%M:%S") not in first_time.inner_text()
+    assert first_time.get_attribute("title") == at.astimezone(UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
     # The raw JSON of an event, on demand.
     details = page.locator("#timeline details").first
     details.locator("summary").click()
