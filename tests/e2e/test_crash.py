@@ -32,15 +32,24 @@ KILL_AFTER = (30, 60, 90)  # acknowledged commands before each SIGKILL
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
+    def __init__(
+        self, env: dict[str, str], port: int, log: Path, workers: int = 1
+    ) -> None:
+        self.env, self.port, self.log, self.workers = env, port, log, workers
         self.process: subprocess.Popen[bytes] | None = None
         self.up = threading.Event()
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603
-                [LEDGER, "serve", "--port", str(self.port), "--workers", "1"],
+                [
+                    LEDGER,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
                 env=self.env,
                 stdout=out,
                 stderr=out,
