@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,12 +73,12 @@ class Api:
         return httpx.Client(base_url=self.base, headers=headers, timeout=30)
 
 
-@pytest.fixture
-def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
-    # A generous slot wait: the concurrency tests queue 20 requests on 10 slots.
-    settings = pg_settings.model_copy(update={"busy_timeout": 30.0})
+@contextmanager
+def serving_app(settings: Settings, database_url: str) -> Iterator[Api]:
+    """The app on uvicorn in this process; ``settings.database_url`` is where the
+    ledger connects (a proxy, say), ``database_url`` where the keys are made."""
     clock = Clock()
-    ledger = open_ledger(settings, database_url)
+    ledger = open_ledger(settings, settings.database_url or database_url)
     ledger.clock = clock
     keys = KeyStore(database_url, settings.db_schema)
     app = create_app(settings, ledger=ledger, keys=keys)
@@ -109,6 +110,14 @@ def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
         thread.join(timeout=30)
         keys.close()
         ledger.close()
+
+
+@pytest.fixture
+def api(pg_settings: Settings, database_url: str) -> Iterator[Api]:
+    # A generous slot wait: the concurrency tests queue 20 requests on 10 slots.
+    settings = pg_settings.model_copy(update={"busy_timeout": 30.0})
+    with serving_app(settings, database_url) as served:
+        yield served
 
 
 @pytest.fixture

@@ -15,7 +15,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from tests.e2e import riverty
-from tests.e2e.dintero import NATIVE, chair, create_order, ok, operation
+from tests.e2e.conftest import serving_app
+from tests.e2e.dintero import NATIVE, SHOP, chair, create_order, ok, operation
+from tests.e2e.tcp_proxy import PostgresProxy
+from tests.e2e.test_crash import captures_stored
+from tests.integration.locks import hold_commits, wait_for_advisory_waiter
 
 CAPTURES = 40
 
@@ -123,3 +127,63 @@ def test_captures_across_an_outage_are_recorded_exactly_once(
     assert set(statuses) <= {200, 409, 503}, statuses  # and never a 500
     order = ok(writer.get(f"{NATIVE}/orders/{order_id}"))
     assert order["totals"]["captured"] == CAPTURES * 100
+
+
+GATE = 4242  # holds the capture's commit open until the connection is deaf
+
+
+def test_a_capture_committed_as_its_connection_died_is_answered_once(
+    pg_settings, database_url, schema
+):
+    """The server commits the capture, the ledger never hears it, the link dies.
+
+    That request is committed but unanswered by the database; whatever the
+    ledger answers first (a 503, or the replay after its own retry), the
+    client's retry under the same key gets the capture once, never twice.
+    """
+    proxy = PostgresProxy(database_url)
+    settings = pg_settings.model_copy(
+        update={"database_url": proxy.url, "busy_timeout": 30.0}
+    )
+    try:
+        with (
+            serving_app(settings, database_url) as served,
+            served.client(served.writer) as writer,
+        ):
+            order_id = create_order(writer, [chair(1, 1_000)])
+            ok(operation(writer, order_id, "authorizations", {1: 1_000}))
+            hold_commits(database_url, schema, GATE, "%Captured")
+            body = {
+                "items": [{"line_id": 1, "amount": 300}],
+                "payment_details": {"payment_id": "PID_123"},
+            }
+            url = f"{SHOP}/orders/{order_id}/captures"
+            headers = {"Idempotency-Key": "deaf-1"}
+            first: list[httpx.Response] = []
+            with psycopg.connect(database_url, autocommit=True) as gate:
+                gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
+                sender = threading.Thread(
+                    target=lambda: first.append(
+                        writer.post(url, json=body, headers=headers)
+                    )
+                )
+                sender.start()
+                wait_for_advisory_waiter(gate, "objid", GATE, "the capture's commit")
+                proxy.swallow_answers()  # the database's answers go nowhere now
+                gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+                deadline = time.monotonic() + 30
+                while captures_stored(database_url, schema) != 1:
+                    assert time.monotonic() < deadline, "the capture never committed"
+            proxy.cut()  # the ledger's connection dies with its answer unread
+            sender.join(timeout=60)
+            assert first, "the first request was never answered"
+            assert first[0].status_code in (200, 503), first[0].text
+            retried = writer.post(url, json=body, headers=headers)
+            assert retried.status_code == 200, retried.text
+            if first[0].status_code == 200:
+                assert retried.json() == first[0].json()
+            order = ok(writer.get(f"{NATIVE}/orders/{order_id}"))
+    finally:
+        proxy.close()
+    assert captures_stored(database_url, schema) == 1
+    assert order["totals"]["captured"] == 300
