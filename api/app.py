@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -26,6 +27,7 @@ from api.middleware import (
 )
 from api.native import finance
 from api.native import routes as orders
+from api.openapi_links import add_links
 from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
 from api.routing import include_routes, install_fallback_handlers
@@ -98,7 +100,20 @@ def create_app(
     include_routes(app, orders.router)
     include_routes(app, console.router)
     docs.install(app)
+    with_links(app)
     return app
+
+
+def with_links(app: FastAPI) -> None:
+    """The generated document, with the main flows' links (api/openapi_links.py)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_links(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

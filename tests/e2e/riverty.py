@@ -96,7 +96,19 @@ def authorize(
     net: float = 239.41,
     currency: str = "EUR",
 ) -> httpx.Response:
-    body = {
+    body = authorize_body(number, items, gross, net, currency)
+    return client.post(f"{API}/checkout/authorize", json=body)
+
+
+def authorize_body(
+    number: str,
+    items: list[dict[str, Any]] | None = None,
+    gross: float = 285,
+    net: float = 239.41,
+    currency: str = "EUR",
+) -> dict[str, Any]:
+    """A checkout/authorize body: seed 003's items unless others are given."""
+    return {
         "payment": {"type": "Invoice"},
         "order": {
             "number": number,
@@ -107,7 +119,6 @@ def authorize(
         },
         "customer": {"firstName": "Not", "lastName": "Stored"},
     }
-    return client.post(f"{API}/checkout/authorize", json=body)
 
 
 def update(client: httpx.Client, number: str, body: dict[str, Any]) -> httpx.Response:
