@@ -12,7 +12,8 @@ from domain.values import Allocation
 from tests.e2e import riverty
 from tests.e2e.conftest import ACCOUNT
 from tests.e2e.console import signed_in
-from tests.e2e.dintero import NATIVE, SHOP, chair, ok
+from tests.e2e.dintero import NATIVE, SHOP, chair, create_order, ok, operation
+from tests.integration.test_audit import tamper
 from tests.integration.test_poison_isolation import save_unprojectable_order
 
 
@@ -170,3 +171,23 @@ def test_finance_reads_missing_a_set_aside_event_say_so(api, finance):
     # Another account's reads miss nothing and answer as before.
     with api.client(api.other_writer) as other:
         assert other.get("/v1/accounts/other/shopping/orders").status_code == 200
+
+
+POISON_THE_AUTHORIZATION = (
+    "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'),"
+    """ '"metadata":null', '"metadata":{{"_type_":"no_such_type","_data_":"x"}}'),"""
+    " 'UTF8') WHERE topic LIKE '%%Authorized'"
+)
+
+
+def test_an_order_stored_before_the_bounds_with_an_unreadable_event_is_audited(
+    writer, finance, database_url, schema
+):
+    """Old data: a client map once stored as it was, read as a type that is not."""
+    order_id = create_order(writer, [chair(1, 1000)])
+    ok(operation(writer, order_id, "authorizations", {1: 1000}))
+    tamper(database_url, schema, POISON_THE_AUTHORIZATION)
+    audit = finance.get(f"{NATIVE}/audit/verify", params={"order_id": order_id})
+    assert audit.status_code == 200, audit.text
+    [broken] = audit.json()["broken"]
+    assert broken["reason"].startswith("unreadable"), broken
