@@ -32,6 +32,7 @@ from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
 from api.routing import include_routes, install_fallback_handlers
 from api.settings import Settings
+from api.webhooks import routes as webhooks
 from domain.application import OrderLedger
 
 DESCRIPTION = """
@@ -62,6 +63,7 @@ def create_app(
             app.state.rate_limiter = running.rate_limiter
             app.state.projections = running.projections
             app.state.console_sessions = running.console_sessions
+            app.state.outbound = running.outbound
             admissions = Admissions(running.keys)
             await admissions.open()
             app.state.admissions = admissions
@@ -98,6 +100,7 @@ def create_app(
     include_routes(app, riverty_reads.router)
     include_routes(app, finance.router)
     include_routes(app, orders.router)
+    include_routes(app, webhooks.router)
     include_routes(app, console.router)
     docs.install(app)
     with_links(app)

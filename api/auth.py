@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.admission import Admissions
 from api.context import current_request_id
-from api.keys import KeyStore, Principal
+from api.keys import KeyStore, Principal, Role
 from api.limits import RateLimiter
 from domain.application import OrderLedger
 from domain.context import RequestContext
@@ -115,8 +115,16 @@ async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
     return _may_write(principal)
 
 
+async def finance_reader(principal: Annotated[Principal, Depends(reader)]) -> Principal:
+    """A finance or admin key: they read what the ledger feeds finance systems."""
+    if principal.role not in (Role.FINANCE, Role.ADMIN):
+        raise HTTPException(403, f"role {principal.role} cannot read the event feed")
+    return principal
+
+
 Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]
+FinanceReader = Annotated[Principal, Depends(finance_reader)]
 
 
 IdempotencyKey = Annotated[

@@ -24,6 +24,7 @@ from api.keys import KeyStore
 from api.limits import RateLimiter
 from api.settings import Settings
 from domain.application import OrderLedger
+from outbound.service import Outbound
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
 from store.connections import check_pool_after_failure, one_connection_per_command
@@ -102,6 +103,7 @@ class Services:
     rate_limiter: RateLimiter
     projections: Projections
     console_sessions: ConsoleSessions
+    outbound: Outbound
 
 
 @contextmanager
@@ -132,9 +134,26 @@ def services(
             followed_elsewhere=not settings.run_projections,
         )
         stack.callback(projections.close)
+        outbound = open_outbound(ledger, url, settings)
+        stack.callback(outbound.close)
         if settings.run_projections:
             projections.start()
-        yield Services(ledger, keys, limiter, projections, ConsoleSessions(url, keys))
+            outbound.start()
+        yield Services(
+            ledger, keys, limiter, projections, ConsoleSessions(url, keys), outbound
+        )
+
+
+def open_outbound(ledger: OrderLedger, url: str, settings: Settings) -> Outbound:
+    """The event feed and the webhooks (their tables created if missing)."""
+    with schema_lock(url):
+        return Outbound(
+            ledger,
+            url,
+            settings.db_schema,
+            settings.webhook_sender(),
+            followed_elsewhere=not settings.run_projections,
+        )
 
 
 @contextmanager

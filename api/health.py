@@ -71,6 +71,7 @@ def _readiness(request: Request) -> dict[str, Any]:
         # answer 503 read_model_incomplete until the read models are rebuilt.
         "status": "degraded" if set_aside else "ready",
         "orders_set_aside": set_aside,
+        "webhooks": request.app.state.outbound.status().as_dict(),
         "event_store_position": position or 0,
         "projections": {
             name: {

@@ -97,6 +97,25 @@ def app_gauges(state: Any) -> Iterator[GaugeMetricFamily]:  # noqa: ANN401 - app
         for stat in ("pool_size", "pool_available", "requests_waiting"):
             pool.add_metric([stat], stats.get(stat, 0))
     yield pool
+    yield from _webhook_gauges(getattr(state, "outbound", None))
+
+
+def _webhook_gauges(outbound: Any) -> Iterator[GaugeMetricFamily]:  # noqa: ANN401
+    """Deliveries waiting and failed, and the age of the oldest undelivered."""
+    gauge = GaugeMetricFamily(
+        "ledger_webhook_deliveries", "Webhook deliveries by state", labels=["state"]
+    )
+    oldest = GaugeMetricFamily(
+        "ledger_webhook_oldest_undelivered_seconds",
+        "Age of the oldest event a webhook endpoint is still waiting for",
+    )
+    if outbound is not None:
+        status = outbound.status()
+        gauge.add_metric(["pending"], status.pending)
+        gauge.add_metric(["failed"], status.failed)
+        oldest.add_metric([], status.oldest_undelivered_seconds)
+    yield gauge
+    yield oldest
 
 
 class MetricsMiddleware:

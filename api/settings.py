@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.risk_http import HttpRiskCheck
 from domain.bounds import DEFAULT_MAX_LINE_MINOR, MAX_MINOR
 from domain.risk import MaxIncreaseRiskCheck, RiskCheck
+from outbound.sender import SenderSettings
+from outbound.targets import AllowedHosts
 
 
 class Settings(BaseSettings):
@@ -65,6 +67,29 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )
+    webhook_retry_schedule: str = Field(
+        default="5,300,1800,7200,18000,36000,36000",
+        pattern=r"^\s*\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*$",
+        description="seconds between a webhook's attempts (Svix's schedule: about "
+        "3 days); after the last the endpoint is disabled",
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="hosts and CIDRs webhooks may reach although they are loopback "
+        "or private (comma-separated)",
+    )
+    webhook_timeout: float = Field(
+        default=15.0, gt=0, le=120, description="seconds a webhook request may take"
+    )
+
+    def webhook_sender(self) -> SenderSettings:
+        return SenderSettings(
+            schedule=tuple(
+                float(part) for part in self.webhook_retry_schedule.split(",")
+            ),
+            timeout=self.webhook_timeout,
+            allowed=AllowedHosts.parse(self.webhook_allowed_hosts),
+        )
 
     def risk_check(self) -> RiskCheck:
         """The HTTP risk service if one is configured, else the built-in rule."""

@@ -1,0 +1,70 @@
+"""An order event as the feed and the webhooks show it.
+
+``type`` is the event's name (``Captured``), ``data`` its payload as the hash
+chain reads it (amounts in minor units, times RFC 3339), ``business_time``
+the PSP's time of a money event (SPEC §10) and ``created_at`` when the
+ledger recorded it. ``id`` is stable: the order's id and the event's version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+from domain.chain import payload
+from domain.order import Order
+
+
+def _order_event_types() -> frozenset[str]:
+    return frozenset(
+        name
+        for name, value in vars(Order).items()
+        if isinstance(value, type)
+        and issubclass(value, Order.Event)
+        and value not in (Order.Event, Order.MoneyEvent)
+    )
+
+
+EVENT_TYPES: Final = _order_event_types()
+
+
+@dataclass(frozen=True)
+class OutboundEvent:
+    account: str
+    order_id: str
+    event: Any  # an Order.Event
+
+    @property
+    def id(self) -> str:
+        return event_id(self.event.originator_id, self.event.originator_version)
+
+    @property
+    def type(self) -> str:
+        return type(self.event).__name__
+
+    @property
+    def business_time(self) -> datetime | None:
+        return getattr(self.event, "processed_at", None)
+
+    def data(self) -> dict[str, Any]:
+        return payload(self.event)
+
+
+def event_id(originator_id: UUID, version: int) -> str:
+    return f"evt_{originator_id.hex}_{version}"
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored ``account_events`` row as the feed and the webhooks show it."""
+    business = row["business_time"]
+    return {
+        "id": row["event_id"],
+        "type": row["type"],
+        "order_id": row["order_id"],
+        "version": row["version"],
+        "created_at": row["created_at"].isoformat(),
+        "business_time": business.isoformat() if business else None,
+        "data": row["data"],
+    }
