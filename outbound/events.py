@@ -9,7 +9,7 @@ ledger recorded it. ``id`` is stable: the order's id and the event's version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -56,6 +56,11 @@ def event_id(originator_id: UUID, version: int) -> str:
     return f"evt_{originator_id.hex}_{version}"
 
 
+def rfc3339(moment: datetime) -> str:
+    """``2026-12-07T07:10:30.519021Z``: UTC, as the feed's JSON writes it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def shown(row: dict[str, Any]) -> dict[str, Any]:
     """A stored ``account_events`` row as the feed and the webhooks show it."""
     business = row["business_time"]
@@ -64,7 +69,7 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
         "type": row["type"],
         "order_id": row["order_id"],
         "version": row["version"],
-        "created_at": row["created_at"].isoformat(),
-        "business_time": business.isoformat() if business else None,
+        "created_at": rfc3339(row["created_at"]),
+        "business_time": rfc3339(business) if business else None,
         "data": row["data"],
     }

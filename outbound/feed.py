@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from outbound.events import shown
@@ -87,7 +88,7 @@ def read_page(  # noqa: PLR0913 - the feed's query parameters
                 query,
                 {
                     "account": account,
-                    "after": {str(k): v for k, v in after.items()},
+                    "after": Jsonb({str(k): v for k, v in after.items()}),
                     "types": list(types),
                     "limit": limit,
                 },

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 PER_ENDPOINT: Final = 2
 RESPONSE_EXCERPT: Final = 500
 JITTER: Final = 0.2
+# A claimed delivery is the claimer's for its request's timeout and this much more;
+# then (its sender died) another sender sends it again, same webhook-id.
+LEASE_MARGIN: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Sender:
             return sum(self._in_flight.values())
 
     def _claim(self, full: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        lease = timedelta(seconds=self.settings.timeout + 30)
+        lease = timedelta(seconds=self.settings.timeout + LEASE_MARGIN)
         query = sql.SQL(
             "UPDATE {d} SET lease_until = now() + %(lease)s WHERE id IN ("
             " SELECT d.id FROM {d} d JOIN {e} e ON e.id = d.endpoint_id"

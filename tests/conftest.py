@@ -86,7 +86,15 @@ def schema() -> str:
 
 @pytest.fixture
 def pg_settings(database_url: str, schema: str) -> Settings:
-    return Settings(database_url=database_url, db_schema=schema, db_workers=10)
+    return Settings(
+        database_url=database_url,
+        db_schema=schema,
+        db_workers=10,
+        # Webhooks to the tests' own receivers on loopback, retried within seconds.
+        webhook_allowed_hosts="127.0.0.1",
+        webhook_retry_schedule="0.2,0.2,0.2,0.2,0.2",
+        webhook_timeout=2.0,
+    )
 
 
 @pytest.fixture
