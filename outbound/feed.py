@@ -24,6 +24,7 @@ from outbound.events import shown
 
 MAX_LIMIT: Final = 1000
 NOT_A_CURSOR: Final = "starting_after is not a cursor this feed gave"
+_FROM_URLSAFE: Final = str.maketrans("-_", "+/")
 
 
 class CursorError(ValueError):
@@ -47,8 +48,9 @@ def decode_cursor(cursor: str | None) -> dict[int, int]:
     if not cursor:
         return {}
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        pairs = [part.split(":") for part in text.split(",") if part]
+        standard = cursor.translate(_FROM_URLSAFE) + "=" * (-len(cursor) % 4)
+        text = base64.b64decode(standard, validate=True).decode()
+        pairs = [part.split(":") for part in text.split(",")]
         positions = {int(log_id): int(position) for log_id, position in pairs}
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise CursorError(NOT_A_CURSOR) from None
