@@ -131,13 +131,14 @@ def services(
         projections = Projections(
             ledger,
             open_views(url, settings.db_schema),
-            followed_elsewhere=not settings.run_projections,
+            followed_elsewhere=not (settings.run_projections and settings.run_webhooks),
         )
         stack.callback(projections.close)
         outbound = open_outbound(ledger, url, settings)
         stack.callback(outbound.close)
         if settings.run_projections:
             projections.start()
+        if settings.run_projections and settings.run_webhooks:
             outbound.start()
         yield Services(
             ledger, keys, limiter, projections, ConsoleSessions(url, keys), outbound
@@ -152,7 +153,7 @@ def open_outbound(ledger: OrderLedger, url: str, settings: Settings) -> Outbound
             url,
             settings.db_schema,
             settings.webhook_sender(),
-            followed_elsewhere=not settings.run_projections,
+            followed_elsewhere=not (settings.run_projections and settings.run_webhooks),
         )
 
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         default=True, description="follow the read models inside the API process"
     )
+    run_webhooks: bool = Field(
+        default=True,
+        description="follow the event feed and deliver webhooks inside the API "
+        "process (ledger serve runs them in a process of their own instead)",
+    )
     webhook_retry_schedule: str = Field(
         default="5,300,1800,7200,18000,36000,36000",
         pattern=r"^\s*\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*$",

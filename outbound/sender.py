@@ -104,18 +104,31 @@ class Sender:
             return sum(self._in_flight.values())
 
     def _claim(self, full: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """Lease what is due: each order's oldest pending event per endpoint.
+
+        Only the head of each (endpoint, order) can be due, so a failing
+        endpoint's backlog waits behind its heads without being scanned as
+        due; at most ``PER_ENDPOINT`` heads of one endpoint are taken, the
+        most overdue first across endpoints, so one endpoint's backlog never
+        fills a batch. The UPDATE checks the lease again: a sender in another
+        process that leased a row first wins it.
+        """
         lease = timedelta(seconds=self.settings.timeout + LEASE_MARGIN)
         query = sql.SQL(
-            "UPDATE {d} SET lease_until = now() + %(lease)s WHERE id IN ("
-            " SELECT d.id FROM {d} d JOIN {e} e ON e.id = d.endpoint_id"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= now()"
-            " AND (d.lease_until IS NULL OR d.lease_until < now())"
-            " AND NOT e.disabled AND NOT e.deleted AND d.endpoint_id <> ALL(%(full)s)"
-            " AND NOT EXISTS (SELECT 1 FROM {d} p WHERE p.endpoint_id = d.endpoint_id"
-            "  AND p.order_id = d.order_id AND p.status = 'pending'"
-            "  AND (p.log_id, p.notification_id) < (d.log_id, d.notification_id))"
-            " ORDER BY d.next_attempt_at, d.log_id, d.notification_id"
-            " LIMIT %(limit)s FOR UPDATE OF d SKIP LOCKED)"
+            "WITH heads AS ("
+            " SELECT DISTINCT ON (endpoint_id, order_id) id, endpoint_id,"
+            " next_attempt_at, lease_until FROM {d} WHERE status = 'pending'"
+            " ORDER BY endpoint_id, order_id, log_id, notification_id),"
+            " due AS (SELECT h.id, h.next_attempt_at, row_number() OVER"
+            " (PARTITION BY h.endpoint_id ORDER BY h.next_attempt_at) AS rank"
+            " FROM heads h JOIN {e} e ON e.id = h.endpoint_id"
+            " WHERE NOT e.disabled AND NOT e.deleted AND h.next_attempt_at <= now()"
+            " AND (h.lease_until IS NULL OR h.lease_until < now())"
+            " AND h.endpoint_id <> ALL(%(full)s))"
+            " UPDATE {d} SET lease_until = now() + %(lease)s"
+            " WHERE id IN (SELECT id FROM due WHERE rank <= %(per_endpoint)s"
+            " ORDER BY rank, next_attempt_at LIMIT %(limit)s)"
+            " AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())"
             " RETURNING id, endpoint_id, log_id, notification_id, attempts"
         ).format(
             d=self._table("webhook_deliveries"), e=self._table("webhook_endpoints")
@@ -123,7 +136,15 @@ class Sender:
         with self.pool.connection() as conn:
             rows = (
                 conn.cursor(row_factory=dict_row)
-                .execute(query, {"lease": lease, "full": list(full), "limit": limit})
+                .execute(
+                    query,
+                    {
+                        "lease": lease,
+                        "full": list(full),
+                        "limit": limit,
+                        "per_endpoint": PER_ENDPOINT,
+                    },
+                )
                 .fetchall()
             )
         return list(rows)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -71,16 +74,42 @@ def serve(
         # Workers build their app from the environment: hand them this database.
         os.environ["DATABASE_URL"] = url
         os.environ["LEDGER_RUN_PROJECTIONS"] = str(projections).lower()
-        uvicorn.run(
-            "api.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            http=HTTP_PROTOCOL,
-            log_config=None,
-            timeout_graceful_shutdown=30,
-        )
+        with _webhook_dispatcher(projections):
+            uvicorn.run(
+                "api.app:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                http=HTTP_PROTOCOL,
+                log_config=None,
+                timeout_graceful_shutdown=30,
+            )
+
+
+@contextmanager
+def _webhook_dispatcher(run: bool) -> Iterator[None]:  # noqa: FBT001 - a switch
+    """One ``ledger webhooks run`` beside the workers, not a dispatcher in each.
+
+    Delivering is HTTP and JSON work; in a process of its own it never takes
+    the workers' interpreter lock from the requests they answer.
+    """
+    if not run:
+        yield
+        return
+    os.environ["LEDGER_RUN_WEBHOOKS"] = "false"  # the workers' setting
+    child = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "webhooks", "run"],
+        env={**os.environ, "LEDGER_RUN_WEBHOOKS": "true"},
+    )
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _print_demo_keys(settings: Settings, url: str) -> str:

@@ -75,6 +75,13 @@ def test_no_route_reaches_another_accounts_data(api, writer):
     draft = ok(
         writer.post(f"{SHOP}/draft_orders", json=SAMPLE_BODIES["draft_orders"]), 201
     )
+    hook = ok(
+        writer.post(
+            f"{NATIVE}/webhooks",
+            json={"url": "http://127.0.0.1:9/never", "events": ["*"]},
+        ),
+        201,
+    )
     before = {
         ref: ok(writer.get(f"{NATIVE}/orders/{ref}/events"))
         for ref in (order_id, "RIV-X")
@@ -89,6 +96,7 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         "line_id": "1",
         "operation_id": "00000000-0000-0000-0000-000000000000",
         "number": "1",
+        "webhook_id": hook["id"],
     }
     walked = 0
     with api.client(api.other_writer) as foreign:
@@ -117,6 +125,8 @@ def test_no_route_reaches_another_accounts_data(api, writer):
     }
     assert after == before
     assert ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))["order_id"] is None
+    kept = ok(writer.get(f"{NATIVE}/webhooks/{hook['id']}"))
+    assert (kept["url"], kept["disabled"]) == (hook["url"], hook["disabled"])
 
 
 def test_guessing_keys_is_limited_per_address(api):
