@@ -13,6 +13,7 @@ from api.admission import Admissions
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
 from api.console import pages as console
+from api.console import webhook_pages as console_webhooks
 from api.dintero import orders as dintero_orders
 from api.dintero import routes as dintero
 from api.dintero import token as dintero_token
@@ -102,6 +103,7 @@ def create_app(
     include_routes(app, orders.router)
     include_routes(app, webhooks.router)
     include_routes(app, console.router)
+    include_routes(app, console_webhooks.router)
     docs.install(app)
     with_links(app)
     return app

@@ -13,17 +13,25 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.chain import payload
 from domain.order import Order
 
 
 def _order_event_types() -> frozenset[str]:
+    """The events an order records.
+
+    The library also gives ``Order`` a ``Created`` class of its own, which
+    nothing records (``Opened`` is the order's created event).
+    """
     return frozenset(
         name
         for name, value in vars(Order).items()
         if isinstance(value, type)
         and issubclass(value, Order.Event)
         and value not in (Order.Event, Order.MoneyEvent)
+        and (value is Order.Opened or not issubclass(value, Aggregate.Created))
     )
 
 

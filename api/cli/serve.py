@@ -99,7 +99,7 @@ def _webhook_dispatcher(run: bool) -> Iterator[None]:  # noqa: FBT001 - a switch
         return
     os.environ["LEDGER_RUN_WEBHOOKS"] = "false"  # the workers' setting
     child = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "webhooks", "run"],
+        [sys.executable, "-m", "api.cli", "webhooks", "run", "--with-parent"],
         env={**os.environ, "LEDGER_RUN_WEBHOOKS": "true"},
     )
     try:

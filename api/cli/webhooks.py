@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -48,16 +49,32 @@ def outbound(settings: Settings | None = None) -> Iterator[Outbound]:
 
 
 @webhooks_cli.command("run")
-def run() -> None:
+def run(
+    *,
+    with_parent: Annotated[
+        bool,
+        typer.Option(
+            "--with-parent",
+            hidden=True,
+            help="stop when the process that started this one is gone",
+        ),
+    ] = False,
+) -> None:
     """Deliver webhooks until stopped (SIGINT/SIGTERM), as `ledger serve` does."""
     configure_logging()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    parent = os.getppid()
     with outbound() as service:
         typer.echo("delivering webhooks", err=True)
         service.start()
-        stop.wait()
+        # A `ledger serve` killed outright cannot stop its child: the child
+        # notices it was orphaned (re-parented) and stops on its own.
+        while not stop.wait(1.0 if with_parent else None):
+            if os.getppid() != parent:
+                typer.echo("the serving process is gone: stopping", err=True)
+                break
 
 
 @webhooks_cli.command("create")

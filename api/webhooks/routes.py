@@ -6,8 +6,6 @@ endpoints; each account sees only its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -15,10 +13,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from api.auth import FinanceReader, Writer
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.webhooks import schemas as w
-from outbound.endpoints import EndpointError, EndpointNotFoundError
+from api.webhooks.refusals import answered, outbound_of
 from outbound.events import EVENT_TYPES
-from outbound.feed import MAX_LIMIT, CursorError
-from outbound.service import Outbound
+from outbound.feed import MAX_LIMIT
 
 router = APIRouter(
     prefix="/v1/accounts/{aid}",
@@ -26,22 +23,6 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=NativeRoute,
 )
-
-
-def _outbound(request: Request) -> Outbound:
-    outbound: Outbound = request.app.state.outbound
-    return outbound
-
-
-@contextmanager
-def _answered() -> Iterator[None]:
-    """The service's refusals as problems: 400 with the reason, or 404."""
-    try:
-        yield
-    except (EndpointError, CursorError) as error:
-        raise HTTPException(400, str(error)) from None
-    except EndpointNotFoundError:
-        raise HTTPException(404, "no such webhook endpoint in this account") from None
 
 
 @router.get("/events", summary="Every event of the account, in commit order")
@@ -61,8 +42,8 @@ def event_feed(
     unknown = sorted(set(wanted) - EVENT_TYPES)
     if unknown:
         raise HTTPException(400, f"unknown event types {unknown}")
-    with _answered():
-        page = _outbound(request).feed(
+    with answered():
+        page = outbound_of(request).feed(
             aid,
             starting_after,
             limit,
@@ -78,8 +59,8 @@ def event_feed(
 def create_webhook(
     aid: str, body: w.WebhookIn, request: Request, _: Writer
 ) -> w.WebhookWithSecretOut:
-    with _answered():
-        endpoint, secret = _outbound(request).endpoints.create(
+    with answered():
+        endpoint, secret = outbound_of(request).endpoints.create(
             aid, str(body.url), body.events, body.description
         )
     return w.WebhookWithSecretOut.model_validate({**endpoint.shown(), "secret": secret})
@@ -87,7 +68,7 @@ def create_webhook(
 
 @router.get("/webhooks", summary="The account's webhook endpoints")
 def list_webhooks(aid: str, request: Request, _: Writer) -> w.WebhookListOut:
-    endpoints = _outbound(request).endpoints.list(aid)
+    endpoints = outbound_of(request).endpoints.list(aid)
     return w.WebhookListOut.model_validate(
         {"webhooks": [endpoint.shown() for endpoint in endpoints]}
     )
@@ -97,8 +78,8 @@ def list_webhooks(aid: str, request: Request, _: Writer) -> w.WebhookListOut:
 def read_webhook(
     aid: str, webhook_id: str, request: Request, _: Writer
 ) -> w.WebhookOut:
-    with _answered():
-        endpoint = _outbound(request).endpoints.get(aid, webhook_id)
+    with answered():
+        endpoint = outbound_of(request).endpoints.get(aid, webhook_id)
     return w.WebhookOut.model_validate(endpoint.shown())
 
 
@@ -106,8 +87,8 @@ def read_webhook(
 def update_webhook(
     aid: str, webhook_id: str, body: w.WebhookPatch, request: Request, _: Writer
 ) -> w.WebhookOut:
-    with _answered():
-        endpoint = _outbound(request).endpoints.update(
+    with answered():
+        endpoint = outbound_of(request).endpoints.update(
             aid,
             webhook_id,
             events=body.events,
@@ -120,8 +101,8 @@ def update_webhook(
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Stop and remove")
 def delete_webhook(aid: str, webhook_id: str, request: Request, _: Writer) -> Response:
-    with _answered():
-        _outbound(request).endpoints.delete(aid, webhook_id)
+    with answered():
+        outbound_of(request).endpoints.delete(aid, webhook_id)
     return Response(status_code=204)
 
 
@@ -132,8 +113,8 @@ def delete_webhook(aid: str, webhook_id: str, request: Request, _: Writer) -> Re
 def rotate_secret(
     aid: str, webhook_id: str, request: Request, _: Writer
 ) -> w.WebhookWithSecretOut:
-    with _answered():
-        endpoint, secret = _outbound(request).endpoints.rotate(aid, webhook_id)
+    with answered():
+        endpoint, secret = outbound_of(request).endpoints.rotate(aid, webhook_id)
     return w.WebhookWithSecretOut.model_validate({**endpoint.shown(), "secret": secret})
 
 
@@ -148,8 +129,8 @@ def list_deliveries(
     _: Writer,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> w.DeliveriesOut:
-    with _answered():
-        rows: list[dict[str, Any]] = _outbound(request).deliveries(
+    with answered():
+        rows: list[dict[str, Any]] = outbound_of(request).deliveries(
             aid, webhook_id, limit
         )
     return w.DeliveriesOut.model_validate({"deliveries": rows})
@@ -164,8 +145,8 @@ def replay(
 ) -> w.ReplayOut:
     if body.delivery_id is None and body.from_ is None and body.to is None:
         raise HTTPException(400, "give delivery_id, or from and/or to")
-    with _answered():
-        queued = _outbound(request).replay(
+    with answered():
+        queued = outbound_of(request).replay(
             aid, webhook_id, start=body.from_, end=body.to, delivery_id=body.delivery_id
         )
     return w.ReplayOut(queued=queued)

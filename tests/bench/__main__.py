@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import time
 
-from tests.bench import bench_commands, bench_http, bench_projections, bench_reads
+from tests.bench import (
+    bench_commands,
+    bench_http,
+    bench_projections,
+    bench_reads,
+    bench_webhooks,
+)
 from tests.bench.report import Report
 
-BENCHMARKS = (bench_commands, bench_projections, bench_reads, bench_http)
+BENCHMARKS = (
+    bench_commands,
+    bench_projections,
+    bench_reads,
+    bench_http,
+    bench_webhooks,
+)
 
 
 def main() -> None:

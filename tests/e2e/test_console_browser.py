@@ -273,3 +273,39 @@ def test_api_docs_render_with_the_network_cut_off(page, api):
     assert page.locator("[data-section-id]").count() > 20
     # Only ReDoc's own logo link points outside; nothing the page needs came from there.
     assert all("redoc" in url for url in page.foreign_requests)
+
+
+def test_a_writer_wires_up_a_webhook_and_watches_it_deliver(page, api, writer):
+    from tests.e2e.outbound.receiver import receiving  # noqa: PLC0415
+
+    with receiving() as receiver:
+        sign_in(page, api, api.writer)
+        page.click("nav a:has-text('Webhooks')")
+        page.wait_for_selector("#no-webhooks")
+        page.fill("input[name=url]", receiver.url)
+        page.uncheck("input[name=events][value='*']")
+        page.check("input[name=events][value=Captured]")
+        page.fill("input[name=description]", "general ledger")
+        page.click("#register button[type=submit]")
+        secret = page.locator("#secret").inner_text().strip()
+        shot(page, "webhook-registered")
+        assert secret.startswith("whsec_")
+
+        money_story(writer)
+        [request] = receiver.wait_for(lambda got: len(got) >= 1)
+        assert request.verified(secret)["type"] == "Captured"
+
+        page.goto(f"{api.base}/console/webhooks")
+        assert page.locator("#secret").count() == 0  # shown once only
+        page.click("#webhooks tbody a")
+        page.wait_for_selector("#deliveries")
+        shot(page, "webhook-deliveries")
+        row = page.locator("#deliveries tbody tr").first
+        assert row.get_attribute("data-status") == "delivered"
+        assert request.message_id in row.inner_text()
+        page.click("#toggle")
+        page.wait_for_selector("#state .bad")
+        assert "disabled by a key" in page.locator("#state").inner_text()
+        [hook] = ok(writer.get(f"{NATIVE}/webhooks"))["webhooks"]
+        assert hook["disabled"] is True
+    assert page.foreign_requests == []

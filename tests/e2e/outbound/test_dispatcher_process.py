@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from domain.values import Allocation
@@ -13,6 +15,7 @@ from tests.builders import item
 from tests.e2e.conftest import LEDGER, ledger
 from tests.e2e.outbound.receiver import Received, receiving
 from tests.e2e.outbound.test_webhooks import assert_in_order_per_order, first_arrivals
+from tests.e2e.test_serve import free_port, wait_until_live
 
 
 def webhook_env(env: dict[str, str]) -> dict[str, str]:
@@ -106,3 +109,47 @@ def test_a_killed_dispatcher_loses_nothing_and_resends_under_the_same_ids(
     for request in got:
         request.verified(secret)
     assert_in_order_per_order(first_arrivals(got))
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a parent that does not reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_killed_serve_does_not_leave_its_dispatcher_behind(
+    database_url: str, schema: str, tmp_path: Path
+):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "LEDGER_DB_SCHEMA": schema}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        serve = subprocess.Popen(  # noqa: S603
+            [LEDGER, "serve", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_live(f"http://127.0.0.1:{port}", serve, log)
+        [child] = [
+            pid
+            for pid in _children(serve.pid)
+            if b"webhooks\0run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+    finally:
+        serve.kill()
+        serve.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while _running(child):  # it polls for its parent each second
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    assert "the serving process is gone: stopping" in log.read_text()
