@@ -109,6 +109,21 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def cursor_after_order(
+    curs: Cursor[DictRow], schema: str, account: str, order_id: str
+) -> str | None:
+    """The cursor of the page after ``order_id`` (Dintero pages by the last id)."""
+    curs.execute(
+        sql.SQL(
+            "SELECT created_at, order_id FROM {}.order_summaries"
+            " WHERE account = %s AND order_id = %s"
+        ).format(sql.Identifier(schema)),
+        (account, order_id),
+    )
+    row = curs.fetchone()
+    return None if row is None else encode_cursor(row["created_at"], row["order_id"])
+
+
 def list_orders(
     curs: Cursor[DictRow],
     schema: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -113,4 +113,19 @@ class DinteroErrors:
 
 
 class DinteroRoute(DialectRoute):
+    """Dintero's answers leave out a field without a value (SPEC §5).
+
+    Dintero's schemas mark no field nullable, so a client generated from them
+    fails on ``null``; absent is what they expect.
+    """
+
     renderer = DinteroErrors()
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        **kwargs: Any,  # noqa: ANN401 - APIRoute's
+    ) -> None:
+        kwargs["response_model_exclude_none"] = True
+        super().__init__(path, endpoint, **kwargs)

@@ -122,8 +122,12 @@ for _command, _paths, _summary in (
 
 
 @router.post(
-    "/{order_id}/cancel",
+    "/{order_id}/cancellations",
     summary="Release outstanding authorization (all of it when items is empty)",
+)
+@router.post(
+    "/{order_id}/cancel",
+    summary="Release outstanding authorization (the earlier path)",
 )
 def cancel(
     aid: str, order_id: str, body: s.CancelIn, ledger: LedgerDep, context: WriteContext
@@ -156,17 +160,28 @@ def cancel(
     return created_operation(ledger, aid, result)
 
 
-def _order(ledger: OrderLedger, aid: str, order_id: str) -> s.DinteroOrderOut:
+def _order(
+    ledger: OrderLedger, aid: str, order_id: str, *, with_events: bool = False
+) -> s.DinteroOrderOut:
     return t.order_out(
-        ledger.get_order(aid, order_id), ledger.order_events(aid, order_id)
+        ledger.get_order(aid, order_id),
+        ledger.order_events(aid, order_id),
+        with_events=with_events,
     )
 
 
 @router.get("/{order_id}", summary="Read the order in Dintero's shape")
 def read_order(
-    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    _: Reader,
+    *,
+    include_events: Annotated[
+        bool, Query(description="add the order's events (``events``)")
+    ] = False,
 ) -> s.DinteroOrderOut:
-    return _order(ledger, aid, order_id)
+    return _order(ledger, aid, order_id, with_events=include_events)
 
 
 @router.get("/{order_id}/events", summary="The order's events, oldest first")
@@ -176,13 +191,16 @@ def read_events(
     return t.events_out(ledger.order_events(aid, order_id))
 
 
-def _operations(kind: str) -> Callable[..., s.OperationListOut]:
+def _operations(path: str, kind: str) -> Callable[..., s.OperationListOut]:
+    envelope = s.OPERATION_LISTS[path]
+
     def listed(
         aid: str, order_id: str, ledger: LedgerDep, _: Reader
     ) -> s.OperationListOut:
         events = ledger.order_events(aid, order_id)
-        return s.OperationListOut(operations=t.operations_out(order_id, events, kind))
+        return envelope.model_validate({path: t.operations_out(order_id, events, kind)})
 
+    listed.__annotations__["return"] = envelope  # the route's response model
     return listed
 
 
@@ -201,7 +219,7 @@ def _operation(kind: str) -> Callable[..., s.OperationOut]:
 
 for _path, _kind in KINDS.items():
     router.get(f"/{{order_id}}/{_path}", summary=f"The order's {_path}")(
-        _operations(_kind)
+        _operations(_path, _kind)
     )
     router.get(
         f"/{{order_id}}/{_path}/{{operation_id}}", summary=f"One of the order's {_path}"
@@ -216,7 +234,12 @@ def list_orders(
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     starting_after: Annotated[
-        str | None, Query(description="the next_page_token of the page before")
+        str | None,
+        Query(
+            max_length=2048,
+            description="the last order's id of the page before (or its "
+            "next_page_token)",
+        ),
     ] = None,
     status: Annotated[
         t.OrderStatusFilter | None,
@@ -236,10 +259,18 @@ def list_orders(
     )
     try:
         with projections.reading() as curs:
+            after = starting_after
+            if starting_after is not None:  # an order's id, or our token
+                by_id = queries.cursor_after_order(
+                    curs, projections.schema, aid, starting_after
+                )
+                after = by_id or starting_after
             rows, token = queries.list_orders(
-                curs, projections.schema, aid, filters, limit, starting_after
+                curs, projections.schema, aid, filters, limit, after
             )
     except ValueError as error:
-        raise HTTPException(400, "starting_after is not a next_page_token") from error
+        raise HTTPException(
+            400, "starting_after is neither an order id nor a next_page_token"
+        ) from error
     orders = [_order(ledger, aid, str(row["order_id"])) for row in rows]
     return s.OrderListOut(orders=orders, next_page_token=token)

@@ -186,7 +186,9 @@ class DraftOrderOut(BaseModel):
     id: str
     options: DraftOptionsOut
     order: DraftOrderBodyOut
-    order_id: str | None = Field(description="the order it completed into, if any")
+    order_id: str | None = Field(
+        default=None, description="the order it completed into, if any"
+    )
     status: Literal["open", "completed"]
     created_at: datetime
     updated_at: datetime
@@ -203,7 +205,7 @@ class OrderItemOut(DraftItemOut, BalanceOut):
 
 class TransactionOut(BalanceOut):
     payment_id: str
-    expires_at: str | None
+    expires_at: str | None = None
 
 
 class PaymentDetailsOut(BaseModel):
@@ -230,19 +232,50 @@ class OperationOut(BaseModel):
     idempotency_key: str | None = None
 
 
-class OperationListOut(BaseModel):
-    operations: list[OperationOut]
+class AuthorizationListOut(BaseModel):
+    authorizations: list[OperationOut]
+
+
+class CaptureListOut(BaseModel):
+    captures: list[OperationOut]
+
+
+class RefundListOut(BaseModel):
+    refunds: list[OperationOut]
+
+
+class CancellationListOut(BaseModel):
+    cancellations: list[OperationOut]
+
+
+OperationListOut = (
+    AuthorizationListOut | CaptureListOut | RefundListOut | CancellationListOut
+)
+# Each list path's envelope, as Dintero's reference names it (SPEC §5).
+OPERATION_LISTS: dict[str, type[OperationListOut]] = {
+    "authorizations": AuthorizationListOut,
+    "captures": CaptureListOut,
+    "refunds": RefundListOut,
+    "cancellations": CancellationListOut,
+}
+
+
+class OrderEventOut(BaseModel):
+    id: str
+    event: str = Field(description="the ledger's event type, e.g. Captured")
+    version: int
+    created_at: datetime
+    created_by: str
+    request_id: str
+    idempotency_key: str | None = None
+    processed_at: datetime | None = None
+    data: dict[str, object]
+    hash: str | None = None
 
 
 DinteroOrderStatus = Literal["open", "closed", "cancelled"]
 PaymentStatus = Literal[
-    "pending",
-    "authorized",
-    "partially_captured",
-    "captured",
-    "partially_refunded",
-    "refunded",
-    "cancelled",
+    "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded"
 ]
 
 
@@ -269,6 +302,9 @@ class DinteroOrderOut(BaseModel):
     captures: list[OperationOut]
     refunds: list[OperationOut]
     cancellations: list[OperationOut]
+    events: list[OrderEventOut] | None = Field(
+        default=None, description="with include_events=true: the order's events"
+    )
 
 
 class CompletedOut(BaseModel):
@@ -280,19 +316,6 @@ class CompletedOut(BaseModel):
 class OrderListOut(BaseModel):
     orders: list[DinteroOrderOut]
     next_page_token: str | None = None
-
-
-class OrderEventOut(BaseModel):
-    id: str
-    event: str = Field(description="the ledger's event type, e.g. Captured")
-    version: int
-    created_at: datetime
-    created_by: str
-    request_id: str
-    idempotency_key: str | None
-    processed_at: datetime | None = None
-    data: dict[str, object]
-    hash: str | None
 
 
 class OrderEventsOut(BaseModel):

@@ -41,7 +41,8 @@ class TokenIn(BaseModel):
             ]
         },
     )
-    grant_type: Literal["client_credentials"]
+    # Dintero's own example leaves it out; client credentials is the only grant.
+    grant_type: Literal["client_credentials"] = "client_credentials"
     audience: str = Field(min_length=1, max_length=500)
 
 

@@ -95,13 +95,15 @@ def _details(details: OrderDetails | None) -> dict[str, Any]:
 
 
 # The ledger's status (SPEC §4) in Dintero's words: the order's, its payment's.
-_PAYMENT_STATUS = {
+# Dintero's payment_status has no word for "all released, nothing captured":
+# nothing is reserved or paid, so it is ``pending``, the order ``cancelled``.
+_PAYMENT_STATUS: Final[dict[OrderStatus, dintero.PaymentStatus]] = {
     OrderStatus.OPEN: "pending",
     OrderStatus.AUTHORIZED: "authorized",
-    OrderStatus.PART_CAPTURED: "partially_captured",
-    OrderStatus.CAPTURED: "captured",
+    OrderStatus.PART_CAPTURED: "partially_paid",
+    OrderStatus.CAPTURED: "paid",
     OrderStatus.REFUNDED: "refunded",
-    OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.CANCELLED: "pending",
 }
 
 
@@ -124,16 +126,18 @@ _ORDER_STATUSES: Final[dict[str, tuple[OrderStatus, ...]]] = {
     "open": (OrderStatus.OPEN, OrderStatus.AUTHORIZED, OrderStatus.PART_CAPTURED),
     "closed": (OrderStatus.CAPTURED, OrderStatus.REFUNDED),
 }
-_PAYMENT_STATUSES: Final[dict[str, tuple[OrderStatus, bool | None]]] = {
-    "pending": (OrderStatus.OPEN, None),
-    "authorized": (OrderStatus.AUTHORIZED, None),
-    "partially_captured": (OrderStatus.PART_CAPTURED, None),
-    "partially_paid": (OrderStatus.PART_CAPTURED, None),  # Dintero's older word
-    "captured": (OrderStatus.CAPTURED, False),
-    "paid": (OrderStatus.CAPTURED, False),  # Dintero's older word
-    "partially_refunded": (OrderStatus.CAPTURED, True),
-    "refunded": (OrderStatus.REFUNDED, None),
-    "cancelled": (OrderStatus.CANCELLED, None),
+# Each word the filter takes → the statuses it covers, and whether refunded.
+# The ledger's earlier words (partially_captured, captured, cancelled) still work.
+_PAYMENT_STATUSES: Final[dict[str, tuple[tuple[OrderStatus, ...], bool | None]]] = {
+    "pending": ((OrderStatus.OPEN, OrderStatus.CANCELLED), None),
+    "authorized": ((OrderStatus.AUTHORIZED,), None),
+    "partially_captured": ((OrderStatus.PART_CAPTURED,), None),
+    "partially_paid": ((OrderStatus.PART_CAPTURED,), None),
+    "captured": ((OrderStatus.CAPTURED,), False),
+    "paid": ((OrderStatus.CAPTURED,), False),
+    "partially_refunded": ((OrderStatus.CAPTURED,), True),
+    "refunded": ((OrderStatus.REFUNDED,), None),
+    "cancelled": ((OrderStatus.CANCELLED,), None),
 }
 
 
@@ -151,8 +155,8 @@ def order_filters(
         covered = _ORDER_STATUSES.get(status) or (OrderStatus(status),)
         wanted &= set(covered)
     if payment is not None:
-        one, refunded = _PAYMENT_STATUSES[payment]
-        wanted &= {one}
+        covered_by_payment, refunded = _PAYMENT_STATUSES[payment]
+        wanted &= set(covered_by_payment)
     return queries.OrderFilters(
         statuses=tuple(sorted(wanted)) if status or payment else None,
         refunded=refunded,
@@ -163,7 +167,7 @@ def order_filters(
     )
 
 
-def payment_status(order: Order) -> str:
+def payment_status(order: Order) -> dintero.PaymentStatus:
     status = order.status
     if status is OrderStatus.CAPTURED and order.totals().refunded:
         return "partially_refunded"
@@ -208,7 +212,9 @@ def operations_out(
     return [operation_out(order_ref, op) for op in payment_operations(events, kind)]
 
 
-def order_out(order: Order, events: Sequence[Order.Event]) -> dintero.DinteroOrderOut:
+def order_out(
+    order: Order, events: Sequence[Order.Event], *, with_events: bool = False
+) -> dintero.DinteroOrderOut:
     """The order as Dintero shows it, with the ledger's balances per item."""
     events = [e for e in events if e.originator_version <= order.version]
     operations = {
@@ -243,6 +249,7 @@ def order_out(order: Order, events: Sequence[Order.Event]) -> dintero.DinteroOrd
         captures=operations[CAPTURE],
         refunds=operations[REFUND],
         cancellations=operations[CANCELLATION],
+        events=events_out(events).events if with_events else None,
     )
 
 

@@ -135,7 +135,7 @@ def test_a_reference_client_runs_end_to_end(dintero):
         ("refunds", refund),
         ("cancellations", cancel),
     ):
-        listed = ok(dintero.get(f"{SHOP}/orders/{order_id}/{kind}"))["operations"]
+        listed = ok(dintero.get(f"{SHOP}/orders/{order_id}/{kind}"))[kind]
         assert listed == [created]
         one = ok(dintero.get(f"{SHOP}/orders/{order_id}/{kind}/{created['id']}"))
         assert one == created
@@ -244,7 +244,7 @@ def test_the_order_list_pages_in_dinteros_shape(dintero):
         dintero.get(f"{SHOP}/orders", params={"limit": 2, "starting_after": token})
     )
     assert [o["id"] for o in rest["orders"]] == ids[2:]
-    assert rest["next_page_token"] is None
+    assert "next_page_token" not in rest
     drafts = ok(dintero.get(f"{SHOP}/draft_orders", params={"limit": 2}))
     assert len(drafts["draft_orders"]) == 2
     more = ok(
@@ -254,7 +254,7 @@ def test_the_order_list_pages_in_dinteros_shape(dintero):
         )
     )
     assert len(more["draft_orders"]) == 1
-    assert more["next_page_token"] is None
+    assert "next_page_token" not in more
 
 
 def test_the_order_list_filters_by_dinteros_statuses_and_reference(dintero):
@@ -281,12 +281,12 @@ def test_the_order_list_filters_by_dinteros_statuses_and_reference(dintero):
     ok(pay(dintero, order_id, "authorizations", {1: 1000}))
     ok(pay(dintero, order_id, "captures", {1: 1000}))
     assert listed(status="open") == []
-    assert listed(status="closed", payment_status="captured") == [order_id]
+    assert listed(status="closed", payment_status="paid") == [order_id]
     ok(pay(dintero, order_id, "refunds", {1: 100}))
-    assert listed(payment_status="captured") == []
+    assert listed(payment_status="paid") == []
     assert listed(payment_status="partially_refunded") == [order_id]
     assert listed(merchant_reference="another") == []
-    assert listed(payment_status="paid") == []  # Dintero's older words too
+    assert listed(payment_status="captured") == []  # the ledger's earlier words too
     created = order["created_at"]
     assert listed(**{"created_at.gte": created, "created_at.lte": created}) == [
         order_id

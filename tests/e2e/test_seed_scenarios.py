@@ -69,7 +69,7 @@ def test_a_replace_an_item(writer):
     )
     assert capture["items"] == [{"line_id": 3, "amount": 39800}]
     order = ok(writer.get(f"{SHOP}/orders/{order_id}"))
-    assert (order["status"], order["payment_status"]) == ("closed", "captured")
+    assert (order["status"], order["payment_status"]) == ("closed", "paid")
     assert order["captures"][-1] == capture
     assert [c["amount"] for c in order["captures"]] == [39800, -39800, 39800]
     assert balances(writer, order_id) == {

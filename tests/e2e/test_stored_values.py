@@ -114,7 +114,7 @@ def test_poisoned_metadata_reads_back_after_a_restart(
     finally:
         server.stop()
     assert answers["dintero order"]["metadata"] == POISON
-    [capture] = answers["dintero captures"]["operations"]
+    [capture] = answers["dintero captures"]["captures"]
     assert capture["metadata"] == POISON
     assert answers["native order"]["totals"]["captured"] == 400
     assert answers["audit"]["broken"] == []
