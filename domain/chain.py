@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import Field, fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -53,10 +53,19 @@ LATER_FIELDS: Final = {
 }
 
 
+def _unset_later_field(field: Field[Any], value: object) -> bool:
+    """A field added after hashing began, at its default: left out of the hash."""
+    return bool(field.metadata.get("added_later")) and value == field.default
+
+
 def plain(value: object) -> Any:  # noqa: ANN401 - any JSON value
     """JSON values: dataclasses as objects, decimals and ids as strings, times ISO."""
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: plain(getattr(value, f.name))
+            for f in fields(value)
+            if not _unset_later_field(f, getattr(value, f.name))
+        }
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):  # a dict, or a client's map

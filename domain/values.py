@@ -12,7 +12,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from domain.client_map import ClientMap, check_metadata
 
@@ -35,10 +35,21 @@ class FlatRecord:
         return copy(self)
 
 
+# A client's own map, as events and answers carry it (a ``ClientMap`` once checked).
+Metadata = Mapping[str, Any]
+
+# A field added to a value after its events were first hashed: while it holds
+# its default the hash chain leaves it out, so older events' hashes hold.
+ADDED_LATER: Final = {"added_later": True}
+
+
 @dataclass(frozen=True)
 class TaxLine(Immutable):
     amount: int
     percentage: Decimal
+    # What else the client said of the tax (Dintero's tax_code, tax_basis, …),
+    # kept and shown again as it came (SPEC §5).
+    extras: Metadata | None = field(default=None, metadata=ADDED_LATER)
 
 
 @dataclass(frozen=True)
@@ -60,10 +71,6 @@ class Item(Immutable):
     @property
     def net_amount(self) -> int:
         return self.gross_amount - sum(tax.amount for tax in self.tax_lines)
-
-
-# A client's own map, as events and answers carry it (a ``ClientMap`` once checked).
-Metadata = Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,13 @@ Metadata = ClientJson
 
 
 class TaxLineIn(_Body):
+    """Dintero's tax line.
+
+    Its other fields (``tax_code``, ``tax_basis``, …) are kept as the client
+    sent them and shown again.
+    """
+
+    model_config = ConfigDict(extra="allow")
     amount: StrictInt
     percentage: DecimalText = Field(ge=0, le=100)
 
@@ -143,6 +150,7 @@ JsonNumber = Annotated[Decimal, PlainSerializer(_number, return_type=int | float
 
 
 class TaxLineOut(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the client's other tax fields
     amount: int
     percentage: JsonNumber
 

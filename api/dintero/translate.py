@@ -10,6 +10,7 @@ from typing import Any, Final, Literal
 from api.dintero import schemas as dintero
 from api.native.present import balance_fields, payment_fields
 from domain.chain import payload
+from domain.client_map import ClientMap, check_metadata
 from domain.context import OperationFacts
 from domain.draft import DraftOrder, DraftTarget
 from domain.operations import (
@@ -34,11 +35,21 @@ def item_in(item: dintero.DraftItemIn) -> Item:
         description=item.description,
         quantity=_ONE if item.quantity is None else Decimal(item.quantity),
         gross_amount=item.gross_amount,
-        tax_lines=tuple(TaxLine(t.amount, t.percentage) for t in item.tax_lines),
+        tax_lines=tuple(
+            TaxLine(t.amount, t.percentage, _tax_extras(t, n))
+            for n, t in enumerate(item.tax_lines)
+        ),
         description_alias=item.description_alias,
         reverses=item.related_item.line_id if item.related_item else None,
         reversed_reason=item.reversed_reason,
     )
+
+
+def _tax_extras(tax: dintero.TaxLineIn, index: int) -> ClientMap | None:
+    """The tax line's fields the ledger does not use, checked as a client map."""
+    if not tax.model_extra:
+        return None
+    return check_metadata(tax.model_extra, f"tax_lines[{index}]")
 
 
 def details_in(order: dintero.DraftOrderBodyIn) -> OrderDetails:
@@ -74,7 +85,8 @@ def _draft_item(item: Item) -> dict[str, Any]:
         "gross_amount": item.gross_amount,
         "net_amount": item.net_amount,
         "tax_lines": [
-            {"amount": t.amount, "percentage": t.percentage} for t in item.tax_lines
+            {**(t.extras or {}), "amount": t.amount, "percentage": t.percentage}
+            for t in item.tax_lines
         ],
         "description": item.description,
         "description_alias": item.description_alias,

@@ -54,7 +54,11 @@ def order_out(order: Order) -> native.OrderOut:
             gross_amount=line.item.gross_amount,
             net_amount=line.item.net_amount,
             tax_lines=[
-                native.TaxLineOut(amount=t.amount, percentage=str(t.percentage))
+                native.TaxLineOut(
+                    amount=t.amount,
+                    percentage=str(t.percentage),
+                    extras=dict(t.extras) if t.extras else None,
+                )
                 for t in line.item.tax_lines
             ],
             item_type=line.item.item_type,

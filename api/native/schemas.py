@@ -31,6 +31,9 @@ class PaymentOut(PaymentBalanceOut):
 class TaxLineOut(BaseModel):
     amount: int
     percentage: str
+    extras: dict[str, Any] | None = Field(
+        default=None, description="what else the client said of the tax, as sent"
+    )
 
 
 class LineOut(BaseModel):

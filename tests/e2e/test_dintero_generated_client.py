@@ -339,3 +339,49 @@ def test_payment_status_uses_only_dinteros_words_in_every_state(api: Api, writer
     assert (cancelled.status, cancelled.payment_status) == ("cancelled", "pending")
     native = ok(writer.get(f"{NATIVE}/orders/{cancelled_id}"))["totals"]
     assert (native["authorized"], native["released"]) == (10000, 10000)
+
+
+DINTERO_TAX_LINE = {  # the fields of Dintero's add-item example
+    "amount": 5584,
+    "amount_dwh": "5584.0440",
+    "exempt": False,
+    "included_in_price": True,
+    "percentage": 25,
+    "tax_basis": 27920,
+    "tax_basis_dwh": "27920.22",
+    "tax_code": "3",
+    "tax_group": "Vmva-høy",
+}
+
+
+def test_the_tax_lines_other_fields_are_kept_and_shown_again(writer: httpx.Client):
+    body = {"gross_amount": 39800, "tax_lines": [DINTERO_TAX_LINE], "id": "175938",
+            "line_id": 1}  # fmt: skip
+    draft = ok(
+        writer.post(
+            f"{SHOP}/draft_orders", json={"order": {"currency": "NOK", "items": []}}
+        ),
+        201,
+    )
+    added = ok(writer.post(f"{SHOP}/draft_orders/{draft['id']}/items", json=body), 201)
+    assert added["order"]["items"][0]["tax_lines"] == [DINTERO_TAX_LINE]
+    [order] = ok(writer.put(f"{SHOP}/draft_orders/{draft['id']}/complete"))["orders"]
+    assert order["items"][0]["tax_lines"] == [DINTERO_TAX_LINE]
+    read = ok(writer.get(f"{SHOP}/orders/{order['id']}"))
+    assert read["items"][0]["tax_lines"] == [DINTERO_TAX_LINE]
+    [line] = ok(writer.get(f"{NATIVE}/orders/{order['id']}"))["lines"]
+    [tax] = line["tax_lines"]
+    assert (tax["amount"], tax["percentage"]) == (5584, "25")
+    assert tax["extras"] == {
+        k: v for k, v in DINTERO_TAX_LINE.items() if k not in ("amount", "percentage")
+    }
+    verified = ok(
+        writer.get(f"{NATIVE}/audit/verify", params={"order_id": order["id"]})
+    )
+    assert verified["broken"] == []
+
+    too_many = {**body, "line_id": 2,
+                "tax_lines": [{"amount": 1, "percentage": 25,
+                               **{f"k{n}": n for n in range(51)}}]}  # fmt: skip
+    refused = writer.post(f"{SHOP}/draft_orders/{draft['id']}/items", json=too_many)
+    assert refused.status_code in (400, 409), refused.text
