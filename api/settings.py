@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     db_schema: str = "public"
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)
+    default_currency: Literal["EUR", "NOK", "SEK", "DKK", "CHF"] = Field(
+        default="EUR",
+        description="a Riverty order's currency when its authorize names none",
+    )
+    payment_methods: str = Field(
+        default="Invoice",
+        pattern=r"^[A-Za-z]{1,40}(,[A-Za-z]{1,40}){0,9}$",
+        description="the Riverty payment methods offered (comma-separated types)",
+    )
     max_line_amount: int = Field(
         default=DEFAULT_MAX_LINE_MINOR,
         ge=1,

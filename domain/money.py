@@ -60,6 +60,29 @@ def to_minor(major: Decimal | str | int, currency: str, field: str = "amount") -
     return int(scaled)
 
 
+# How far a decimal may be from the currency's grid and still be read as the
+# amount a float meant: ``-1.5999999999999996`` is -1.60 (SPEC §6).
+FLOAT_NOISE: Final = Decimal("1e-9")
+
+
+def without_float_noise(
+    major: Decimal | str | int, currency: str, field: str = "amount"
+) -> Decimal:
+    """``major`` rounded to the currency's decimals if it is float noise of them.
+
+    Within ``FLOAT_NOISE`` of a minor unit it is that unit; further away it is
+    returned as it is, so :func:`to_minor` refuses the extra decimals.
+    """
+    exponent = EXPONENTS[check_currency(currency)]
+    number = _as_decimal(major, field)
+    if abs(number) > _MAX_MAJOR:
+        return number  # to_minor refuses it, by its size
+    with localcontext() as context:
+        context.prec = 100
+        nearest = number.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+        return nearest if abs(number - nearest) <= FLOAT_NOISE else number
+
+
 def to_major(amount_minor: int, currency: str) -> Decimal:
     """Integer minor units as a ``Decimal`` in major units, for reports only."""
     exponent = EXPONENTS[check_currency(currency)]

@@ -207,15 +207,22 @@ def check_within(
 
 
 def check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) -> None:
+    """The declared totals against the items': gross exact, net within rounding.
+
+    Gross is what is authorized, so it must add up exactly. A shop computes
+    net (and VAT) per line and rounds each, so its net total may differ from
+    the lines' by one minor unit per line (Riverty: "we support rounding
+    differences").
+    """
     net = sum(item.net_amount for item in items)
     gross = sum(item.gross_amount for item in items)
     mismatches: list[dict[str, int | str]] = [
         {"total": name, "declared_minor": declared, "computed_minor": computed}
-        for name, declared, computed in (
-            ("net", declared_net, net),
-            ("gross", declared_gross, gross),
+        for name, declared, computed, tolerance in (
+            ("net", declared_net, net, len(items)),
+            ("gross", declared_gross, gross, 0),
         )
-        if declared != computed
+        if abs(declared - computed) > tolerance
     ]
     if mismatches:
         raise TotalsMismatchError(mismatches)

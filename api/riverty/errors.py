@@ -189,8 +189,10 @@ def ledger_error(request: Request, error: e.LedgerError) -> JSONResponse:
     )
     endpoint = request.url.path.rsplit("/", 1)[-1]
     field = _BODY_NAMES.get(endpoint, {}).get(str(field), field)
+    # The detail (numbers, amounts) is for the developer; a shop shows the
+    # customer-facing text to its customer (WooCommerce does).
     return respond(
-        code.status, [message(code.code, code.message, field, str(error), kind)]
+        code.status, [message(code.code, str(error), field, code.message, kind)]
     )
 
 
@@ -205,7 +207,7 @@ def validation_error(errors: Iterable[FieldError]) -> JSONResponse:
     messages = []
     for err in errors:
         code, text = _validation_code(err)
-        messages.append(message(code, text, err.field or "request", err.message))
+        messages.append(message(code, err.message, err.field or "request", text))
     return respond(400, messages)
 
 
@@ -223,7 +225,7 @@ def http_error(
     code, field = f"{status}.000", None
     if status == HTTPStatus.BAD_REQUEST:  # a body refused whole (api/json_body.py)
         (code, text), field = VALIDATION_CODES["json_invalid"], "request"
-    response = respond(status, [message(code, text, field, detail or text, kind)])
+    response = respond(status, [message(code, detail or text, field, text, kind)])
     response.headers.update(headers or {})
     return response
 
@@ -262,7 +264,7 @@ class RivertyErrors:
             503,
             [
                 message(
-                    UNAVAILABLE_CODES[code], title + ".", None, detail, "TechnicalError"
+                    UNAVAILABLE_CODES[code], detail, None, title + ".", "TechnicalError"
                 )
             ],
         )

@@ -9,7 +9,7 @@ unit of the amount. A free-amount refund line is shown as it was sent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -20,7 +20,12 @@ from domain.values import Allocation, Item, OrderStatus, RequestedLine
 
 
 def timestamp(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with whole seconds, as Riverty's examples write them.
+
+    Clients parse them with a fixed format without fractions (etrias'
+    connector), and fail on microseconds.
+    """
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def amounts(order: Order) -> dict[str, Decimal]:
@@ -236,3 +241,18 @@ def order_out(order: Order, events: Sequence[Order.Event]) -> r.RivertyOrderOut:
         payment=r.PaymentOut(type=str(payment_type)) if payment_type else None,
         **amounts(order),
     )
+
+
+# What a shop shows the customer for each method Riverty documents.
+_METHOD_TEXTS = {
+    "Invoice": ("Invoice - 14 days", "Buy now, Pay in 14 days"),
+    "Account": ("Flexible monthly payments", "Pay in your own pace"),
+    "Installment": ("Fixed installments", "Pay in fixed monthly installments"),
+    "DirectDebit": ("Direct debit", "Pay by direct debit"),
+    "Consolidatedinvoice": ("Consolidated Invoice", "Gather all your purchases"),
+}
+
+
+def payment_method(kind: str) -> r.PaymentMethodOut:
+    title, tag = _METHOD_TEXTS.get(kind, (kind, kind))
+    return r.PaymentMethodOut(type=kind, title=title, tag=tag)

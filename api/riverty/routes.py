@@ -8,6 +8,7 @@ the order's amounts with Riverty's meanings (``present.amounts``).
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
 
@@ -17,6 +18,7 @@ from api.riverty import schemas as r
 from api.riverty import translate as t
 from api.riverty.bodies import documented, optional_body
 from api.riverty.errors import RivertyRoute
+from api.settings import Settings
 from domain.application import OrderLedger
 from domain.idempotency import CommandResult
 from domain.order import Order
@@ -60,19 +62,45 @@ async def _void_body(request: Request) -> r.VoidIn:
     return await optional_body(request, r.VoidIn)
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.post(
+    "/checkout/payment-methods",
+    summary="The payment methods offered for a basket (asked before the checkout)",
+)
+def payment_methods(
+    body: r.PaymentMethodsIn, _: Caller, request: Request
+) -> r.PaymentMethodsOut:
+    currency = body.order.currency or _settings(request).default_currency
+    t.amount_minor(body.order.totalGrossAmount, currency, "order.totalGrossAmount")
+    offered = _settings(request).payment_methods.split(",")
+    return r.PaymentMethodsOut(
+        checkoutId=str(uuid4()),
+        outcome="Accepted",
+        paymentMethods=[p.payment_method(kind) for kind in offered],
+    )
+
+
 @router.post("/checkout/authorize", summary="Create and authorize an order")
 def authorize(
-    body: r.AuthorizeIn, caller: Caller, ledger: LedgerDep, context: CallerContext
+    body: r.AuthorizeIn,
+    caller: Caller,
+    ledger: LedgerDep,
+    context: CallerContext,
+    request: Request,
 ) -> r.AuthorizeOut:
     account, order = caller.account, body.order
-    items = t.items_in(order.items, order.currency, "order.items", first_line_id=1)
-    declared = t.declared_totals(order, order.currency, "order")
+    currency = order.currency or _settings(request).default_currency
+    items = t.items_in(order.items, currency, "order.items", first_line_id=1)
+    declared = t.declared_totals(order, currency, "order")
     payment = t.reservation_id(account, order.number)
     details = OrderDetails(metadata={"payment_type": body.payment.type})
     result = ledger.authorize_order(
-        account, order.number, order.currency, items, declared, payment, context,
-        details,
-    )  # fmt: skip
+        account, order.number, currency, items, declared, payment, context, details
+    )
     authorized = ledger.result_order(account, result)
     return r.AuthorizeOut(
         outcome="Accepted",

@@ -108,7 +108,9 @@ class PaymentIn(_Body):
 
 class CheckoutOrderIn(_Body):
     number: Annotated[str, Field(min_length=1, max_length=50), Addressable]
-    currency: Currency
+    currency: Currency | None = Field(
+        default=None, description="left out: the ledger's LEDGER_DEFAULT_CURRENCY"
+    )
     totalGrossAmount: DecimalText
     totalNetAmount: DecimalText
     items: list[OrderItemIn] = Field(min_length=1, max_length=200)
@@ -117,6 +119,31 @@ class CheckoutOrderIn(_Body):
 class AuthorizeIn(_Body):
     payment: PaymentIn
     order: CheckoutOrderIn
+
+
+class PaymentMethodsOrderIn(_Body):
+    totalGrossAmount: DecimalText
+    totalNetAmount: DecimalText | None = None
+    currency: Currency | None = None
+    items: list[OrderItemIn] = Field(default_factory=list, max_length=200)
+
+
+class PaymentMethodsIn(_Body):
+    """What a shop asks before it shows the gateway; customer data is not kept."""
+
+    order: PaymentMethodsOrderIn
+
+
+class PaymentMethodOut(BaseModel):
+    type: str
+    title: str
+    tag: str
+
+
+class PaymentMethodsOut(BaseModel):
+    checkoutId: str
+    outcome: Outcome
+    paymentMethods: list[PaymentMethodOut]
 
 
 class OrderDetailsIn(_Body):

@@ -15,7 +15,13 @@ from domain.errors import (
     TotalsMismatchError,
     UnknownProductError,
 )
-from domain.money import allocate, line_amount_minor, to_major, to_minor
+from domain.money import (
+    allocate,
+    line_amount_minor,
+    to_major,
+    to_minor,
+    without_float_noise,
+)
 from domain.money_errors import NothingRefundableError, UnknownCaptureError
 from domain.order import Order, order_uuid
 from domain.rules import check_totals
@@ -33,6 +39,11 @@ def checkout_id(account: str, order_ref: str) -> str:
     return str(uuid5(order_uuid(account, order_ref), "checkout"))
 
 
+def amount_minor(major: Decimal | str, currency: str, field: str) -> int:
+    """A Riverty amount in minor units: float noise read as the cent it meant."""
+    return to_minor(without_float_noise(major, currency, field), currency, field)
+
+
 def items_in(
     items: Sequence[r.OrderItemIn], currency: str, path: str, first_line_id: int = 0
 ) -> list[Item]:
@@ -40,12 +51,14 @@ def items_in(
     converted = []
     for index, item in enumerate(items):
         field = f"{path}[{index}]"
-        to_minor(item.vatAmount, currency, f"{field}.vatAmount")
+        amount_minor(item.vatAmount, currency, f"{field}.vatAmount")
+        gross_unit = without_float_noise(item.grossUnitPrice, currency)
+        net_unit = without_float_noise(item.netUnitPrice, currency)
         gross = line_amount_minor(
-            item.grossUnitPrice, item.quantity, currency, f"{field}.grossUnitPrice"
+            gross_unit, item.quantity, currency, f"{field}.grossUnitPrice"
         )
         net = line_amount_minor(
-            item.netUnitPrice, item.quantity, currency, f"{field}.netUnitPrice"
+            net_unit, item.quantity, currency, f"{field}.netUnitPrice"
         )
         converted.append(
             Item(
@@ -56,8 +69,8 @@ def items_in(
                 gross_amount=gross,
                 tax_lines=(TaxLine(gross - net, item.vatPercent),),
                 item_type=item.type,
-                unit_price=to_minor(
-                    item.grossUnitPrice, currency, f"{field}.grossUnitPrice"
+                unit_price=amount_minor(
+                    gross_unit, currency, f"{field}.grossUnitPrice"
                 ),
             )
         )
@@ -91,7 +104,12 @@ def allocations_in(
         if line is None:
             raise UnknownProductError(f"{path}[{index}].productId", item.item_id)
         free.remove(line)
-        allocations.append(Allocation(line.line_id, item.gross_amount))
+        if item.gross_amount:  # a free line (gift, 100 % coupon) moves no money
+            allocations.append(Allocation(line.line_id, item.gross_amount))
+    if wanted and not allocations:
+        # Only free lines named: nothing to move, and never "everything".
+        priced = f"{path} with a price"
+        raise EmptyRequestError(priced)
     return allocations, wanted
 
 
@@ -184,6 +202,8 @@ class RefundLines:
         amounts: dict[int, int] = {}
         asked: list[RequestedLine] = []
         for index, item in enumerate(wanted):
+            if item.gross_amount == 0 and item.item_id in products:
+                continue  # a free line was refunded with its order: no money
             if item.item_id not in products:
                 asked.append(
                     RequestedLine(
@@ -275,8 +295,8 @@ class HasTotals(Protocol):
 def declared_totals(body: HasTotals, currency: str, parent: str) -> tuple[int, int]:
     """A body's declared (gross, net) totals in minor units; fields named for errors."""
     return (
-        to_minor(body.totalGrossAmount, currency, f"{parent}.totalGrossAmount"),
-        to_minor(body.totalNetAmount, currency, f"{parent}.totalNetAmount"),
+        amount_minor(body.totalGrossAmount, currency, f"{parent}.totalGrossAmount"),
+        amount_minor(body.totalNetAmount, currency, f"{parent}.totalNetAmount"),
     )
 
 

@@ -1,0 +1,155 @@
+"""What Riverty's real shop plugins send, each as it failed before (issue 22).
+
+WooCommerce asks for the payment methods before it shows the gateway and
+sends every line, a free one too; OXID's voucher sends float noise and net
+totals a cent off; etrias' connector leaves the currency out and parses
+times without fractions. Each test checks the answer and the native balances.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.e2e.dintero import NATIVE, ok
+from tests.e2e.riverty import API, authorize, authorize_body, item
+
+WHOLE_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def totals(client: httpx.Client, number: str) -> dict[str, int]:
+    return ok(client.get(f"{NATIVE}/orders/{number}"))["totals"]
+
+
+def lines(client: httpx.Client, number: str) -> dict[int, dict[str, Any]]:
+    order = ok(client.get(f"{NATIVE}/orders/{number}"))
+    return {line["line_id"]: line["balance"] for line in order["lines"]}
+
+
+def test_payment_methods_offer_invoice_so_the_shop_shows_the_gateway(writer):
+    body = {
+        "conversationLanguage": "EN",
+        "country": "DE",
+        "order": {"totalGrossAmount": "185", "totalNetAmount": "155.41",
+                  "currency": "EUR"},
+    }  # fmt: skip
+    answer = ok(writer.post(f"{API}/checkout/payment-methods", json=body))
+    assert answer["outcome"] == "Accepted"
+    assert [m["type"] for m in answer["paymentMethods"]] == ["Invoice"]
+    assert answer["paymentMethods"][0]["title"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", answer["checkoutId"])
+    refused = writer.post(
+        f"{API}/checkout/payment-methods",
+        json={"order": {"totalGrossAmount": "1.005", "currency": "EUR"}},
+    )
+    assert refused.status_code == 400
+    assert refused.json()[0]["code"] == "400.007"
+    assert writer.post(f"{API}/checkout/payment-methods", json={}).status_code == 400
+
+
+FREE_GIFT = [
+    item("JACKET", 100, 84.03),
+    item("GIFT", 0, 0),
+    item("SHIP", 5, 4.2),
+]
+
+
+def test_a_free_line_is_captured_refunded_and_voided_with_the_others(writer):
+    ok(authorize(writer, "FREE-1", FREE_GIFT, 105, 88.23))
+    body = {"orderDetails": {"totalGrossAmount": 100, "totalNetAmount": 84.03,
+                             "items": FREE_GIFT[:2]}}  # fmt: skip
+    captured = ok(writer.post(f"{API}/orders/FREE-1/captures", json=body))
+    assert captured["capturedAmount"] == 100
+    refund = {"captureNumber": captured["captureNumber"], "items": FREE_GIFT[:2]}
+    refunded = ok(writer.post(f"{API}/orders/FREE-1/refunds", json=refund))
+    assert refunded["totalRefundedAmount"] == 100
+    void = {"cancellationDetails": {"totalGrossAmount": 5, "totalNetAmount": 4.2,
+                                    "items": FREE_GIFT[1:]}}  # fmt: skip
+    voided = ok(writer.post(f"{API}/orders/FREE-1/voids", json=void))
+    assert voided["voidedAmount"] == 5
+    balance = lines(writer, "FREE-1")
+    assert (balance[1]["captured"], balance[1]["refunded"]) == (10000, 10000)
+    assert balance[2] == {**balance[2], "authorized": 0, "captured": 0}
+    assert (balance[3]["authorized"], balance[3]["released"]) == (500, 500)
+
+
+def test_a_capture_of_only_free_lines_is_refused_and_moves_nothing(writer):
+    ok(authorize(writer, "FREE-2", FREE_GIFT, 105, 88.23))
+    body = {"orderDetails": {"totalGrossAmount": 0, "totalNetAmount": 0,
+                             "items": [FREE_GIFT[1]]}}  # fmt: skip
+    refused = writer.post(f"{API}/orders/FREE-2/captures", json=body)
+    assert refused.status_code == 400, refused.text
+    assert totals(writer, "FREE-2")["captured"] == 0
+
+
+def test_oxid_voucher_float_noise_and_a_net_total_a_cent_off_are_accepted(writer):
+    voucher = item("VOUCHER", -10, -8.4, type="Discount")
+    voucher["vatAmount"] = -1.5999999999999996
+    jacket = item("JACKET", 100, 84.03)
+    jacket["netUnitPrice"] = 84.03000000000000114
+    # Σ net = 84.03 - 8.40 = 75.63; the shop declares 75.64.
+    body = authorize_body("OXID-1", [jacket, voucher], 90, 75.64)
+    answer = ok(writer.post(f"{API}/checkout/authorize", json=body))
+    assert answer["outcome"] == "Accepted"
+    assert totals(writer, "OXID-1")["authorized"] == 9000
+    real_decimals = authorize_body("OXID-2", [item("JACKET", 100.005, 84)], 100, 84)
+    refused = writer.post(f"{API}/checkout/authorize", json=real_decimals)
+    assert refused.status_code == 400
+    assert refused.json()[0]["code"] == "400.007"
+    off_by_two = authorize_body("OXID-3", [jacket], 100, 84.05)
+    refused = writer.post(f"{API}/checkout/authorize", json=off_by_two)
+    assert refused.json()[0]["code"] == "400.101"
+    gross_off = authorize_body("OXID-4", [jacket], 100.01, 84.03)
+    assert writer.post(f"{API}/checkout/authorize", json=gross_off).status_code == 400
+
+
+def test_etrias_leaves_the_currency_out_and_reads_whole_second_times(writer):
+    body = authorize_body("ETRIAS-1", [item("JACKET", 100, 84.03)], 100, 84.03)
+    del body["order"]["currency"]
+    ok(writer.post(f"{API}/checkout/authorize", json=body))
+    order = ok(writer.get(f"{NATIVE}/orders/ETRIAS-1"))
+    assert (order["currency"], order["totals"]["authorized"]) == ("EUR", 10000)
+    capture = {"orderDetails": {"totalGrossAmount": 100, "totalNetAmount": 84.03}}
+    captured = ok(writer.post(f"{API}/orders/ETRIAS-1/captures", json=capture))
+    ok(writer.post(f"{API}/orders/ETRIAS-1/refunds",
+                   json={"captureNumber": captured["captureNumber"]}))  # fmt: skip
+    read = ok(writer.get(f"{API}/orders/ETRIAS-1"))
+    times = _times(read)
+    assert len(times) >= 4
+    assert all(WHOLE_SECONDS.match(value) for value in times), times
+    for path in ("captures", "refunds"):
+        assert all(
+            WHOLE_SECONDS.match(value)
+            for value in _times(ok(writer.get(f"{API}/orders/ETRIAS-1/{path}")))
+        )
+
+
+def _times(answer: object) -> list[str]:
+    if isinstance(answer, dict):
+        found = [v for k, v in answer.items() if k in ("insertedAt", "updatedAt")]
+        return found + [t for v in answer.values() for t in _times(v)]
+    if isinstance(answer, list):
+        return [t for v in answer for t in _times(v)]
+    return []
+
+
+def test_the_customer_facing_message_names_no_order_account_or_figure(writer):
+    ok(authorize(writer, "SHOPPER-1", [item("JACKET", 100, 84.03)], 100, 84.03))
+    again = writer.post(
+        f"{API}/checkout/authorize",
+        json=authorize_body("SHOPPER-1", [item("JACKET", 100, 84.03)], 100, 84.03),
+    )
+    over = writer.post(
+        f"{API}/orders/SHOPPER-1/captures",
+        json={"orderDetails": {"totalGrossAmount": 200, "totalNetAmount": 168.06,
+                               "items": [item("JACKET", 100, 84.03, quantity=2)]}},
+    )  # fmt: skip
+    for answer in (again, over):
+        assert answer.status_code == 400, answer.text
+        [error] = answer.json()
+        shown = error["customerFacingMessage"]
+        for internal in ("SHOPPER-1", "acme", "10000", "20000", "200", "'"):
+            assert internal not in shown, shown
+        assert error["message"] != shown  # the detail stays for the developer
