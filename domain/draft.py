@@ -1,4 +1,4 @@
-"""Dintero draft orders: items staged, then completed into a new or existing order."""
+"""Draft orders: items staged, then completed into a new or existing order."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ DEFAULT_ID_FORMAT: Final = "ALPHANUMERIC_9"
 
 
 def alphanumeric_id(seed: UUID, length: int = 9, alphabet: str = ALPHANUMERIC) -> str:
-    """Dintero's ``ALPHANUMERIC_9``: upper-case letters and digits, from ``seed``.
+    """An ``ALPHANUMERIC_9`` id: upper-case letters and digits, from ``seed``.
 
     Derived, not random, so completing the same draft always names the same order.
     """
@@ -69,15 +69,15 @@ def generated_id(seed: UUID, id_format: str) -> str:
 class DraftTarget:
     """Which order a draft completes into, and how.
 
-    ``order_ref``: an existing order its items go onto (Dintero's
-    ``options.order_id``), or replace (``replace``); ``new_order_ref``: the
-    id a new order gets (Dintero's ``order.order_id``), else one is generated.
+    ``order_ref``: an existing order its items go onto (``options.order_id``),
+    or replace (``replace``); ``new_order_ref``: the id a new order gets
+    (``order.order_id``), else one is generated in ``id_format``.
     """
 
     order_ref: str | None = None
     new_order_ref: str | None = None
     replace: bool = False
-    id_format: str | None = None  # Dintero's generate_order_id
+    id_format: str | None = None  # e.g. NUMERIC_12 (options.generate_order_id)
 
     def check(self) -> None:
         if self.id_format is not None:
@@ -98,7 +98,7 @@ class DraftTarget:
 def check_draft_items(items: Sequence[Item]) -> None:
     """Items checked on their own: against the order on completion.
 
-    A draft may hold none yet (Dintero's drafts start empty).
+    A draft may hold none yet (drafts may start empty).
     """
     if items:
         check_item_count(len(items))

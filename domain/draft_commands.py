@@ -1,4 +1,4 @@
-"""Dintero's draft orders: stage items, then complete them into an order."""
+"""Draft orders: stage items, then complete them into an order."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from domain.errors import (
 )
 from domain.idempotency import CommandResult, fingerprint
 from domain.order import Order
-from domain.replacement import DINTERO_REPLACEMENT
+from domain.replacement import BY_NAMED_LINES
 from domain.rules import check_line_limit
 from domain.unit_of_work import NO_CONTEXT, LedgerApplication, Outcome
 from domain.values import Item, OrderDetails, RiskDecision, RiskOutcome
 
 
 def _never_asked(increase: int) -> RiskDecision:  # noqa: ARG001 - the port's shape
-    """A Dintero replacement authorizes nothing, so no risk check is asked."""
+    """A replacement by named lines authorizes nothing: no risk check is asked."""
     return RiskDecision(RiskOutcome.ACCEPTED)
 
 
@@ -197,7 +197,7 @@ def _apply(draft: DraftOrder, order: Order) -> None:
     order.check_order_currency(draft.currency)
     gross = sum(item.gross_amount for item in draft.items)
     net = sum(item.net_amount for item in draft.items)
-    order.replace(draft.items, gross, net, _never_asked, DINTERO_REPLACEMENT)
+    order.replace(draft.items, gross, net, _never_asked, BY_NAMED_LINES)
 
 
 def _completion(draft: DraftOrder) -> CommandResult:

@@ -1,6 +1,6 @@
 """Domain errors: a stable machine-readable ``code`` each, no HTTP status.
 
-The API layer owns the mapping from these classes to HTTP (or Riverty) answers.
+The API layer owns the mapping from these classes to each dialect's answers.
 """
 
 from __future__ import annotations
@@ -54,10 +54,9 @@ class InvalidTextError(LedgerError):
 
 
 class TooManyDecimalsError(LedgerError):
-    """Riverty's ``400.007``: more decimals than the currency allows."""
+    """More decimals than the currency allows (never rounded away)."""
 
     code = "too_many_decimals"
-    riverty_code: ClassVar[str] = "400.007"
 
     def __init__(self, field: str, value: str, exponent: int) -> None:
         super().__init__(

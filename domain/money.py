@@ -47,7 +47,7 @@ def to_minor(major: Decimal | str | int, currency: str, field: str = "amount") -
     """Convert decimal major units exactly; more decimals than the currency has fail.
 
     ``to_minor("239.41", "EUR") == 23941``; ``to_minor("1.005", "EUR")`` raises
-    :class:`TooManyDecimalsError` (Riverty's ``400.007``) instead of rounding.
+    :class:`TooManyDecimalsError` instead of rounding.
     """
     exponent = EXPONENTS[check_currency(currency)]
     number = _as_decimal(major, field)

@@ -16,7 +16,7 @@ from domain.errors import InvalidItemError
 from domain.money import check_currency
 from domain.order_money import MoneyCommands
 from domain.replacement import (
-    RIVERTY_REPLACEMENT,
+    MATCHED_BY_PRODUCT,
     ReplacementRules,
     plan_replacement,
 )
@@ -39,8 +39,8 @@ ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:order-ledger:order")
 def order_uuid(account: str, order_ref: str) -> UUID:
     """Deterministic aggregate id, so a lookup by order id needs no index.
 
-    Order ids are not case-sensitive (Riverty's order numbers are not, and
-    the dialects share one namespace): ``A-1`` and ``a-1`` are one order.
+    Order ids are not case-sensitive (some PSPs' order numbers are not, and
+    every dialect shares one namespace): ``A-1`` and ``a-1`` are one order.
     """
     return uuid5(ORDER_NAMESPACE, f"{account}\x1f{reference_key(order_ref)}")
 
@@ -310,7 +310,7 @@ class Order(MoneyCommands, AuditedAggregate):
         declared_gross: int,
         declared_net: int,
         assess_increase: Callable[[int], RiskDecision],
-        rules: ReplacementRules = RIVERTY_REPLACEMENT,
+        rules: ReplacementRules = MATCHED_BY_PRODUCT,
     ) -> RiskDecision:
         """Replace every item, risk-checking an increase it would authorize.
 

@@ -28,7 +28,7 @@ from domain.values import (
 )
 
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
-# A payment id, or how to find it in the order (Riverty's reservation).
+# A payment id, or how to find it in the order (e.g. its one reservation).
 PaymentOf = str | Callable[[Order], str]
 # A refund's lines asked as free amounts, or how to find them in the order.
 Requested = Sequence[RequestedLine] | Callable[[Order], Sequence[RequestedLine]]
@@ -71,7 +71,7 @@ class OrderCommands(LedgerApplication):
             lambda: Order.open(account, order_ref, currency, items),
         )
 
-    def authorize_order(  # noqa: PLR0913, PLR0917 - Riverty's checkout/authorize
+    def authorize_order(  # noqa: PLR0913, PLR0917 - a checkout's whole order
         self,
         account: str,
         order_ref: str,
@@ -139,7 +139,7 @@ class OrderCommands(LedgerApplication):
         risk_check: RiskCheck,
         context: RequestContext = NO_CONTEXT,
     ) -> CommandResult:
-        """Replace every item (Riverty ``updateOrder``), risk-checking an increase."""
+        """Replace every item (an order update), risk-checking an increase."""
         decisions: dict[int, RiskDecision] = {}
 
         def planner(order: Order) -> Plan:

@@ -40,8 +40,8 @@ from domain.rules import (
 from domain.values import Allocation, CaptureRecord, RequestedLine
 
 Allocations = tuple[Allocation, ...]
-# Riverty's capture and refund numbers are nine digits; a generated number
-# looks the same and stays within every documented length (≤ 19).
+# A generated capture or refund number has nine digits, as PSPs' numbers
+# commonly do, within every documented length (≤ 19).
 _NUMBER_BASE = 100_000_000
 _NUMBER_SPAN = 900_000_000
 
@@ -147,7 +147,7 @@ class MoneyCommands(OrderBalances):
         """Refund captured money; with ``capture_reference``, only that capture's.
 
         Naming a capture, no items means all it still has. A ``numbered``
-        refund (Riverty's) gets ``reference`` or a new number, none of
+        refund gets ``reference`` or a new number, none of
         ``taken``; naming no capture, no items means everything refundable,
         and the refund is recorded per capture it comes from, each with a
         number of its own. Returns the (first) reference.

@@ -1,4 +1,4 @@
-"""Planning a full replacement of an order's items (Riverty ``updateOrder``).
+"""Planning a full replacement of an order's items (an order update).
 
 Pure: reads the order, decides line ids, checks totals and re-spreads the
 authorization; the aggregate turns the plan into one event.
@@ -40,20 +40,21 @@ class ReplacementPlan:
 
 @dataclass(frozen=True)
 class ReplacementRules:
-    """How a dialect replaces an order.
+    """How a replacement is read.
 
-    Riverty names no line ids (``assign_line_ids``: an item keeps the line id
-    of a current line with the same item id and unit price, else gets a new
-    one) and an accepted risk check authorizes an increase. Dintero names its
-    line ids, and only its own authorization operations authorize money.
+    Matched by product (``assign_line_ids``): the items name no line ids, so
+    an item keeps the line id of a current line with the same item id and unit
+    price, else gets a new one, and an accepted risk check authorizes an
+    increase. By named lines: the items carry their line ids, and only
+    authorization operations authorize money.
     """
 
     assign_line_ids: bool = True
     authorize_increase: bool = True
 
 
-RIVERTY_REPLACEMENT = ReplacementRules()
-DINTERO_REPLACEMENT = ReplacementRules(assign_line_ids=False, authorize_increase=False)
+MATCHED_BY_PRODUCT = ReplacementRules()
+BY_NAMED_LINES = ReplacementRules(assign_line_ids=False, authorize_increase=False)
 
 
 def plan_replacement(
@@ -61,7 +62,7 @@ def plan_replacement(
     items: Sequence[Item],
     declared_gross: int,
     declared_net: int,
-    rules: ReplacementRules = RIVERTY_REPLACEMENT,
+    rules: ReplacementRules = MATCHED_BY_PRODUCT,
 ) -> ReplacementPlan:
     """Check a replacement and work out its lines and authorization.
 

@@ -211,8 +211,8 @@ def check_totals(items: Sequence[Item], declared_gross: int, declared_net: int) 
 
     Gross is what is authorized, so it must add up exactly. A shop computes
     net (and VAT) per line and rounds each, so its net total may differ from
-    the lines' by one minor unit per line (Riverty: "we support rounding
-    differences").
+    the lines' by one minor unit per line (PSPs accept such rounding
+    differences).
     """
     net = sum(item.net_amount for item in items)
     gross = sum(item.gross_amount for item in items)

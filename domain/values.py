@@ -47,8 +47,8 @@ ADDED_LATER: Final = {"added_later": True}
 class TaxLine(Immutable):
     amount: int
     percentage: Decimal
-    # What else the client said of the tax (Dintero's tax_code, tax_basis, …),
-    # kept and shown again as it came (SPEC §5).
+    # What else the client said of the tax (a tax code, a tax basis, …), kept
+    # and shown again as it came (SPEC §5).
     extras: Metadata | None = field(default=None, metadata=ADDED_LATER)
 
 
@@ -75,7 +75,7 @@ class Item(Immutable):
 
 @dataclass(frozen=True)
 class OrderDetails(Immutable):
-    """What a merchant says about an order besides its items (Dintero's order)."""
+    """What a merchant says about an order besides its items."""
 
     merchant_reference: str | None = None
     merchant_reference_2: str | None = None
@@ -161,8 +161,8 @@ class Line:
 class RequestedLine(Immutable):
     """A refund line as the PSP sent it that names no order line.
 
-    Riverty's clients refund a free amount as one line (WooCommerce sends
-    ``productId: "REFUND"``); the ledger spreads it over the refundable lines
+    Shops refund a free amount as one line (a goodwill ``REFUND`` line); the
+    ledger spreads it over the refundable lines
     and keeps the line as it was asked for, beside the spread.
     """
 

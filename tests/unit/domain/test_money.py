@@ -37,7 +37,6 @@ class TestToMinor:
         with pytest.raises(TooManyDecimalsError) as info:
             to_minor("400.007", "EUR", field="grossUnitPrice")
         assert info.value.code == "too_many_decimals"
-        assert info.value.riverty_code == "400.007"
         assert info.value.extensions()["field"] == "grossUnitPrice"
 
     def test_trailing_zeros_beyond_two_decimals_are_exact(self):
