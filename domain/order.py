@@ -31,6 +31,7 @@ from domain.values import (
     RequestedLine,
     RiskDecision,
     RiskOutcome,
+    Shipment,
 )
 
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:order-ledger:order")
@@ -143,6 +144,12 @@ class Order(MoneyCommands, AuditedAggregate):
     class AuthorizationExtended(Event):
         payment_id: str
         expires_at: datetime
+
+    class ShippingRecorded(Event):
+        """A capture's shipment (carrier, tracking); it moves no money."""
+
+        capture_reference: str
+        shipment: Shipment
 
     class PaymentOperationFailed(MoneyEvent):
         class_version = 2
@@ -291,6 +298,10 @@ class Order(MoneyCommands, AuditedAggregate):
     @event(AuthorizationExtended)
     def _authorization_extended(self, payment_id: str, expires_at: datetime) -> None:
         self.expiry[payment_id] = expires_at
+
+    @event(ShippingRecorded)
+    def _shipping_recorded(self, capture_reference: str, shipment: Shipment) -> None:
+        """Kept in the events only: reads list a capture's shipments from them."""
 
     @event(PaymentOperationFailed)
     def _payment_operation_failed(

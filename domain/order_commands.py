@@ -25,6 +25,7 @@ from domain.values import (
     OrderDetails,
     RequestedLine,
     RiskDecision,
+    Shipment,
 )
 
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
@@ -319,6 +320,21 @@ class OrderCommands(LedgerApplication):
 
         plan = Plan(_facts_args({}, facts), act)
         return self._run(account, order_ref, context, "cancel", lambda _: plan)
+
+    def record_shipping(
+        self,
+        account: str,
+        order_ref: str,
+        capture_reference: str,
+        shipment: Shipment,
+        context: RequestContext = NO_CONTEXT,
+    ) -> CommandResult:
+        """Record how a capture's goods travel (a carrier's tracking)."""
+        plan = Plan(
+            {"capture_reference": capture_reference, "shipment": shipment},
+            lambda order: order.record_shipping(capture_reference, shipment),
+        )
+        return self._run(account, order_ref, context, "record_shipping", lambda _: plan)
 
     def extend_authorization(
         self,

@@ -37,7 +37,7 @@ from domain.rules import (
     check_within,
     resolve_allocations,
 )
-from domain.values import Allocation, CaptureRecord, RequestedLine
+from domain.values import Allocation, CaptureRecord, RequestedLine, Shipment
 
 Allocations = tuple[Allocation, ...]
 # A generated capture or refund number has nine digits, as PSPs' numbers
@@ -59,6 +59,7 @@ class MoneyCommands(OrderBalances):
     _refunded: Callable[..., None]
     _released: Callable[[str, Allocations, str], None]
     _authorization_extended: Callable[[str, datetime], None]
+    _shipping_recorded: Callable[[str, Shipment], None]
     _payment_operation_failed: Callable[[str, str, Allocations, str | None], None]
 
     def authorize(
@@ -320,6 +321,21 @@ class MoneyCommands(OrderBalances):
             raise NothingOutstandingError
         for payment_id, items in releases.items():
             self._released(payment_id, tuple(items), reason)
+
+    def record_shipping(self, capture_reference: str, shipment: Shipment) -> None:
+        """A shipment of a capture's goods, on the capture as it is looked up."""
+        for field, text in (
+            ("kind", shipment.kind),
+            ("carrier", shipment.carrier),
+            ("tracking_id", shipment.tracking_id),
+        ):
+            check_text(text, field, max_length=200, required=True)
+        if shipment.tracking_url is not None:
+            check_text(shipment.tracking_url, "tracking_url", max_length=2083)
+        found = self.find_capture(capture_reference)
+        if found is None:
+            raise UnknownCaptureError(capture_reference)
+        self._shipping_recorded(found[0], shipment)
 
     def extend_authorization(self, payment_id: str, expires_at: datetime) -> None:
         check_time(expires_at, "expires_at")

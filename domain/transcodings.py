@@ -17,6 +17,7 @@ from domain.values import (
     Line,
     OrderDetails,
     RequestedLine,
+    Shipment,
     TaxLine,
 )
 
@@ -61,6 +62,7 @@ def register_value_transcodings(transcoder: Transcoder) -> None:
         CaptureRecord,
         OrderDetails,
         RequestedLine,
+        Shipment,
     ):
         transcoder.register(DataclassAsDict(cls))  # type: ignore[attr-defined]
     transcoder.register(ClientMapAsText())  # type: ignore[attr-defined]

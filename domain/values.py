@@ -162,13 +162,25 @@ class RequestedLine(Immutable):
     """A refund line as the PSP sent it that names no order line.
 
     Shops refund a free amount as one line (a goodwill ``REFUND`` line); the
-    ledger spreads it over the refundable lines
-    and keeps the line as it was asked for, beside the spread.
+    ledger spreads it over the refundable lines and keeps the line as it was
+    asked for, beside the spread, with the VAT the shop stated.
     """
 
     product_id: str
     description: str
     amount: int  # minor units asked for, as a positive magnitude
+    vat_percent: Decimal | None = field(default=None, metadata=ADDED_LATER)
+    vat_amount: int | None = field(default=None, metadata=ADDED_LATER)  # magnitude
+
+
+@dataclass(frozen=True)
+class Shipment(Immutable):
+    """How a capture's goods travel: a carrier and its tracking (or a return)."""
+
+    kind: str  # "shipment" or "return"
+    carrier: str
+    tracking_id: str
+    tracking_url: str | None = None
 
 
 @dataclass

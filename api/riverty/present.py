@@ -16,7 +16,7 @@ from typing import Any
 from api.riverty import schemas as r
 from api.riverty.translate import expiration_date, major, reservation_id
 from domain.order import Order
-from domain.values import Allocation, Item, OrderStatus, RequestedLine
+from domain.values import Allocation, Item, OrderStatus, RequestedLine, Shipment
 
 
 def timestamp(at: datetime) -> str:
@@ -88,13 +88,16 @@ def part_out(
 
 
 def _asked_out(order: Order, line: RequestedLine, sign: int) -> r.ItemOut:
+    """A free-amount refund line as the shop sent it, its VAT too."""
+    vat = line.vat_amount or 0
     return r.ItemOut(
         productId=line.product_id,
         description=line.description,
-        netUnitPrice=major(order, sign * line.amount),
+        netUnitPrice=major(order, sign * (line.amount - vat)),
         grossUnitPrice=major(order, sign * line.amount),
         quantity=Decimal(1),
-        vatAmount=Decimal(0),
+        vatPercent=line.vat_percent,
+        vatAmount=major(order, sign * vat),
     )
 
 
@@ -119,9 +122,13 @@ def captures_out(
         if isinstance(e, Order.Captured) and e.reference in order.captures
     }
     touched: dict[str | None, datetime] = {}
+    shipments: dict[str, list[r.ShippingDetailOut]] = {}
     for event in events:
         if isinstance(event, Order.Refunded):
             touched[event.capture_reference] = event.timestamp
+        if isinstance(event, Order.ShippingRecorded):
+            shipped = shipments.setdefault(event.capture_reference, [])
+            shipped.append(_shipping_out(len(shipped) + 1, event.shipment))
     out = []
     for number, capture in order.captures.items():
         captured = sum(a.amount for a in capture.captured)
@@ -140,6 +147,8 @@ def captures_out(
                 updatedAt=timestamp(touched.get(number, event.timestamp)),
                 invoiceNumber=capture.invoice_number,
                 captureItems=[part_out(order, a) for a in capture.captured],
+                shippingDetails=shipments.get(number, []),
+                **_references(event),
             )
         )
     return out
@@ -170,6 +179,7 @@ def refunds_out(order: Order, events: Sequence[Order.Event]) -> list[r.RefundRec
                 updatedAt=timestamp(event.timestamp),
                 captureNumber=event.capture_reference,
                 refundItems=items,
+                **_references(event),
             )
         )
     return out
@@ -188,12 +198,25 @@ def voids_out(order: Order, events: Sequence[Order.Event]) -> list[r.Cancellatio
             cancellationAmount=major(order, sum(a.amount for a in event.items)),
             insertedAt=timestamp(event.timestamp),
             cancellationItems=[
-                part_out(order, a, items[a.line_id]) for a in event.items
+                r.CancellationItemOut(
+                    **part_out(order, a, items[a.line_id]).model_dump(),
+                    cancellationNumber=void_number(event),
+                )
+                for a in event.items
             ],
         )
         for event in events
         if isinstance(event, Order.AuthorizationReleased)
     ]
+
+
+# The references a shop sent with a capture or refund, kept in its metadata.
+REFERENCE_FIELDS = ("transactionReference", "parentTransactionReference")
+
+
+def _references(event: Order.Event) -> dict[str, str]:
+    kept = getattr(event, "metadata", None) or {}
+    return {name: str(kept[name]) for name in REFERENCE_FIELDS if name in kept}
 
 
 def _status(order: Order) -> Any:  # noqa: ANN401 - the Literal of OrderDetailsOut
@@ -256,3 +279,26 @@ _METHOD_TEXTS = {
 def payment_method(kind: str) -> r.PaymentMethodOut:
     title, tag = _METHOD_TEXTS.get(kind, (kind, kind))
     return r.PaymentMethodOut(type=kind, title=title, tag=tag)
+
+
+def _shipping_out(number: int, shipment: Shipment) -> r.ShippingDetailOut:
+    return r.ShippingDetailOut(
+        shippingNumber=number,
+        type=shipment.kind.capitalize(),
+        shippingCompany=shipment.carrier,
+        trackingId=shipment.tracking_id,
+        trackingUrl=shipment.tracking_url,
+    )
+
+
+def shipping_number(events: Sequence[Order.Event], recorded: Order.Event) -> int:
+    """A shipment's number on its capture: 1 for the first, and so on."""
+    assert isinstance(recorded, Order.ShippingRecorded)  # noqa: S101
+    same = [
+        e
+        for e in events
+        if isinstance(e, Order.ShippingRecorded)
+        and e.capture_reference == recorded.capture_reference
+        and e.originator_version <= recorded.originator_version
+    ]
+    return len(same)

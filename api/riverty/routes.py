@@ -20,9 +20,10 @@ from api.riverty.bodies import documented, optional_body
 from api.riverty.errors import RivertyRoute
 from api.settings import Settings
 from domain.application import OrderLedger
+from domain.context import NO_FACTS, OperationFacts
 from domain.idempotency import CommandResult
 from domain.order import Order
-from domain.values import OrderDetails, RiskOutcome
+from domain.values import OrderDetails, RiskOutcome, Shipment
 
 ERRORS = {
     status: {"model": list[r.ResponseMessage], "description": description}
@@ -60,6 +61,12 @@ async def _refund_body(request: Request) -> r.RefundIn:
 
 async def _void_body(request: Request) -> r.VoidIn:
     return await optional_body(request, r.VoidIn)
+
+
+def _references(body: r.TransactionReferences) -> OperationFacts:
+    """The shop's transaction references, kept on the operation's event."""
+    kept = body.kept()
+    return OperationFacts(metadata=kept) if kept else NO_FACTS
 
 
 def _settings(request: Request) -> Settings:
@@ -168,6 +175,7 @@ def capture(
         numbered=True,
         declared_total=t.declared_gross(details),
         context=context,
+        facts=_references(body),
     )
     [event] = command_events(ledger, account, result)
     assert isinstance(event, Order.Captured)  # noqa: S101
@@ -209,6 +217,7 @@ def refund(
         numbered=True,
         requested=asked.requested,
         context=context,
+        facts=_references(body),
     )
     made = command_events(ledger, account, result)
     after = ledger.result_order(account, result)
@@ -217,6 +226,36 @@ def refund(
             e.reference or "" for e in made if isinstance(e, Order.Refunded)
         ],
         **p.amounts(after),
+    )
+
+
+@router.post(
+    "/orders/{orderNumber}/captures/{captureNumber}/shipping-details",
+    summary="Record a capture's carrier and tracking (moves no money)",
+)
+def shipping_details(
+    orderNumber: str,  # noqa: N803
+    captureNumber: str,  # noqa: N803
+    body: r.ShippingDetailIn,
+    caller: Caller,
+    ledger: LedgerDep,
+    context: CallerContext,
+) -> r.ShippingNumberOut:
+    account = caller.account
+    shipment = Shipment(
+        kind=body.type.lower(),
+        carrier=body.shippingCompany,
+        tracking_id=body.trackingId,
+        tracking_url=body.trackingUrl,
+    )
+    result = ledger.record_shipping(
+        account, orderNumber, captureNumber, shipment, context
+    )
+    [event] = command_events(ledger, account, result)
+    assert isinstance(event, Order.ShippingRecorded)  # noqa: S101
+    events = ledger.order_events(account, orderNumber)
+    return r.ShippingNumberOut(
+        shippingNumber=p.shipping_number(events, event),
     )
 
 

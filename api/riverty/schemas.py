@@ -152,7 +152,48 @@ class OrderDetailsIn(_Body):
     items: list[OrderItemIn] = Field(default_factory=list, max_length=200)
 
 
-class CaptureIn(_Body):
+class TransactionReferences(_Body):
+    """A PSP's references of one transaction and of its order, kept and shown."""
+
+    transactionReference: str | None = Field(default=None, min_length=1, max_length=100)
+    parentTransactionReference: str | None = Field(
+        default=None, min_length=1, max_length=128
+    )
+
+    def kept(self) -> dict[str, str]:
+        return {
+            name: value
+            for name in ("transactionReference", "parentTransactionReference")
+            if (value := getattr(self, name)) is not None
+        }
+
+
+ShippingTypeName = Literal["Shipment", "Return"]
+ShippingType = Annotated[ShippingTypeName, any_case(ShippingTypeName)]
+
+
+class ShippingDetailIn(_Body):
+    """``POST …/captures/{captureNumber}/shipping-details``: carrier and tracking."""
+
+    type: ShippingType
+    shippingCompany: str = Field(min_length=1, max_length=200)
+    trackingId: str = Field(min_length=1, max_length=100)
+    trackingUrl: str | None = Field(default=None, min_length=1, max_length=2083)
+
+
+class ShippingDetailOut(BaseModel):
+    shippingNumber: int
+    type: str
+    shippingCompany: str
+    trackingId: str
+    trackingUrl: str | None = None
+
+
+class ShippingNumberOut(BaseModel):
+    shippingNumber: int
+
+
+class CaptureIn(TransactionReferences):
     """``invoiceNumber`` is optional; given, it becomes the ``captureNumber``."""
 
     orderDetails: OrderDetailsIn
@@ -161,7 +202,7 @@ class CaptureIn(_Body):
     ) = None
 
 
-class RefundIn(_Body):
+class RefundIn(TransactionReferences):
     """Riverty's reference names the lines ``items``; its SDK sends ``orderItems``.
 
     Reading only one of them would take a refund of some lines for a refund
@@ -286,6 +327,9 @@ class CaptureRecordOut(BaseModel):
     updatedAt: str
     invoiceNumber: str | None
     captureItems: list[ItemOut]
+    shippingDetails: list[ShippingDetailOut] = []
+    transactionReference: str | None = None
+    parentTransactionReference: str | None = None
 
 
 class RefundRecordOut(BaseModel):
@@ -299,13 +343,19 @@ class RefundRecordOut(BaseModel):
     updatedAt: str
     captureNumber: str | None
     refundItems: list[ItemOut]
+    transactionReference: str | None = None
+    parentTransactionReference: str | None = None
+
+
+class CancellationItemOut(ItemOut):
+    cancellationNumber: str
 
 
 class CancellationOut(BaseModel):
     cancellationNo: str
     cancellationAmount: Amount
     insertedAt: str
-    cancellationItems: list[ItemOut]
+    cancellationItems: list[CancellationItemOut]
 
 
 class CapturesOut(BaseModel):

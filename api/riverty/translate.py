@@ -205,9 +205,14 @@ class RefundLines:
             if item.gross_amount == 0 and item.item_id in products:
                 continue  # a free line was refunded with its order: no money
             if item.item_id not in products:
+                tax = item.tax_lines[0] if item.tax_lines else None
                 asked.append(
                     RequestedLine(
-                        item.item_id, item.description, abs(item.gross_amount)
+                        item.item_id,
+                        item.description,
+                        abs(item.gross_amount),
+                        tax.percentage if tax else None,
+                        abs(tax.amount) if tax else None,
                     )
                 )
                 continue

@@ -153,3 +153,76 @@ def test_the_customer_facing_message_names_no_order_account_or_figure(writer):
         for internal in ("SHOPPER-1", "acme", "10000", "20000", "200", "'"):
             assert internal not in shown, shown
         assert error["message"] != shown  # the detail stays for the developer
+
+
+def test_references_cancellation_numbers_refund_vat_and_shipping_read_back(writer):
+    three = [item("JACKET", 100, 84.03), item("HAT", 30, 25.21), item("SHIP", 5, 4.2)]
+    ok(authorize(writer, "REFS-1", three, 135, 113.44))
+    capture = {
+        "invoiceNumber": "INV-77",
+        "transactionReference": "psp-tx-0001",
+        "parentTransactionReference": "psp-order-77",
+        "orderDetails": {"totalGrossAmount": 130, "totalNetAmount": 109.24,
+                         "items": three[:2]},
+    }  # fmt: skip
+    captured = ok(writer.post(f"{API}/orders/REFS-1/captures", json=capture))
+    assert captured["captureNumber"] == "INV-77"
+    goodwill = {
+        "captureNumber": "INV-77",
+        "transactionReference": "psp-tx-0002",
+        "items": [{"productId": "REFUND", "description": "Goodwill",
+                   "grossUnitPrice": -11.9, "netUnitPrice": -10, "quantity": 1,
+                   "vatPercent": 19, "vatAmount": -1.9}],
+    }  # fmt: skip
+    ok(writer.post(f"{API}/orders/REFS-1/refunds", json=goodwill))
+    void = {"cancellationDetails": {"totalGrossAmount": 5, "totalNetAmount": 4.2,
+                                    "items": three[2:]}}  # fmt: skip
+    ok(writer.post(f"{API}/orders/REFS-1/voids", json=void))
+    shipping = {"type": "shipment", "shippingCompany": "DHL",
+                "trackingId": "3SBCC000123457",
+                "trackingUrl": "https://tracking.example/3SBCC000123457"}  # fmt: skip
+    first = ok(writer.post(f"{API}/orders/REFS-1/captures/inv-77/shipping-details",
+                           json=shipping))  # fmt: skip
+    second = ok(writer.post(f"{API}/orders/REFS-1/captures/INV-77/shipping-details",
+                            json={**shipping, "type": "Return",
+                                  "trackingId": "RET-1"}))  # fmt: skip
+    assert (first["shippingNumber"], second["shippingNumber"]) == (1, 2)
+
+    order = ok(writer.get(f"{API}/orders/REFS-1"))
+    [capture_read] = order["captures"]
+    assert capture_read["transactionReference"] == "psp-tx-0001"
+    assert capture_read["parentTransactionReference"] == "psp-order-77"
+    assert [s["trackingId"] for s in capture_read["shippingDetails"]] == [
+        "3SBCC000123457",
+        "RET-1",
+    ]
+    assert capture_read["shippingDetails"][1]["type"] == "Return"
+    [refund_read] = order["refunds"]
+    assert refund_read["transactionReference"] == "psp-tx-0002"
+    [asked] = refund_read["refundItems"]
+    assert (asked["vatPercent"], asked["vatAmount"]) == (19, -1.9)
+    assert (asked["grossUnitPrice"], asked["netUnitPrice"]) == (-11.9, -10)
+    [cancellation] = order["cancellations"]
+    assert [i["cancellationNumber"] for i in cancellation["cancellationItems"]] == [
+        cancellation["cancellationNo"]
+    ]
+    assert totals(writer, "REFS-1")["captured"] == 13000
+    assert totals(writer, "REFS-1")["refunded"] == 1190
+    unknown = writer.post(
+        f"{API}/orders/REFS-1/captures/NOPE/shipping-details", json=shipping
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()[0]["code"] == "400.920"
+    bad = writer.post(
+        f"{API}/orders/REFS-1/captures/INV-77/shipping-details",
+        json={**shipping, "type": "teleport"},
+    )
+    assert bad.status_code == 400
+    shipped = [
+        e for e in events_of(writer, "REFS-1") if e["type"] == "ShippingRecorded"
+    ]
+    assert len(shipped) == 2  # nothing recorded by the refused ones
+
+
+def events_of(client: httpx.Client, number: str) -> list[dict[str, Any]]:
+    return ok(client.get(f"{NATIVE}/orders/{number}/events"))["events"]

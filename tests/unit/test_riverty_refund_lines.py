@@ -85,7 +85,9 @@ class TestFreeAmounts:
         order = an_order(1000, 500)
         asked = refund(line("REFUND", "-3.00"))
         assert asked.allocations(order) == alloc((1, 200), (2, 100))
-        assert asked.requested(order) == [RequestedLine("REFUND", "REFUND", 300)]
+        assert asked.requested(order) == [
+            RequestedLine("REFUND", "REFUND", 300, vat_percent=Decimal(0), vat_amount=0)
+        ]
 
     def test_named_lines_are_not_spread_on_again(self):
         order = an_order(1000, 500)
