@@ -141,6 +141,19 @@ class Order(MoneyCommands, AuditedAggregate):
 
         upcast_v1_v2 = staticmethod(_no_facts)
 
+    class RefundSharesMoved(Event):
+        """Free-amount refund shares moved between a capture's lines.
+
+        ``items`` are signed changes of the lines' refunded money (they sum to
+        zero): the capture, the payment and the order refunded as much as
+        before, so a refund of a line's own goods finds its room. History is
+        not edited: the earlier refund stays as it was recorded.
+        """
+
+        payment_id: str
+        capture_reference: str
+        items: tuple[Allocation, ...]
+
     class AuthorizationExtended(Event):
         payment_id: str
         expires_at: datetime
@@ -288,6 +301,19 @@ class Order(MoneyCommands, AuditedAggregate):
             capture = self.captures[capture_reference]
             capture.refunded = (*capture.refunded, *items)
             capture.refunds += 1
+            if requested and sum(a.amount for a in items) == sum(
+                line.amount for line in requested
+            ):  # only a refund wholly of free amounts: its shares are its own
+                capture.movable = (*capture.movable, *items)
+
+    @event(RefundSharesMoved)
+    def _refund_shares_moved(
+        self, payment_id: str, capture_reference: str, items: tuple[Allocation, ...]
+    ) -> None:
+        self._move(payment_id, items, "refunded")
+        capture = self.captures[capture_reference]
+        capture.refunded = (*capture.refunded, *items)
+        capture.movable = (*capture.movable, *items)
 
     @event(AuthorizationReleased)
     def _released(

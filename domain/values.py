@@ -192,6 +192,13 @@ class CaptureRecord(FlatRecord):
     captured: tuple[Allocation, ...]
     refunded: tuple[Allocation, ...] = ()
     refunds: int = 0
+    # What free-amount refunds spread on each line (signed, like ``refunded``):
+    # shares a later refund of the line itself may move to the capture's
+    # other lines, since a PSP accounts refunds against the capture.
+    movable: tuple[Allocation, ...] = ()
+
+    def movable_on(self, line_id: int) -> int:
+        return sum(a.amount for a in self.movable if a.line_id == line_id)
 
     def remaining(self, line_id: int) -> int:
         """What this capture still has on a line that is not refunded."""

@@ -13,6 +13,7 @@ KINDS: dict[type[Order.Event], str] = {
     Order.Authorized: "authorization",
     Order.Captured: "capture",
     Order.Refunded: "refund",
+    Order.RefundSharesMoved: "refund",  # between lines: it sums to zero
     Order.AuthorizationReleased: "release",
 }
 

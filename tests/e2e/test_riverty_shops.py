@@ -226,3 +226,62 @@ def test_references_cancellation_numbers_refund_vat_and_shipping_read_back(write
 
 def events_of(client: httpx.Client, number: str) -> list[dict[str, Any]]:
     return ok(client.get(f"{NATIVE}/orders/{number}/events"))["events"]
+
+
+GOODS = [item("JACKET", 100, 84.03), item("HAT", 30, 25.21), item("SHIP", 5, 4.2)]
+
+
+def goodwill(amount: float, capture: str | None = "INV-1") -> dict[str, Any]:
+    line = {"productId": "REFUND", "description": "Goodwill", "quantity": 1,
+            "grossUnitPrice": -amount, "netUnitPrice": -amount, "vatPercent": 0,
+            "vatAmount": 0}  # fmt: skip
+    body: dict[str, Any] = {"items": [line]}
+    if capture:
+        body["captureNumber"] = capture
+    return body
+
+
+def captured_in_full(writer: httpx.Client, number: str) -> None:
+    ok(authorize(writer, number, GOODS, 135, 113.44))
+    body = {"invoiceNumber": "INV-1", "orderDetails": {"totalGrossAmount": 135,
+            "totalNetAmount": 113.44, "items": GOODS}}  # fmt: skip
+    ok(writer.post(f"{API}/orders/{number}/captures", json=body))
+
+
+def test_goodwill_then_the_whole_item_is_refunded_against_the_capture(writer):
+    captured_in_full(writer, "GW-1")
+    ok(writer.post(f"{API}/orders/GW-1/refunds", json=goodwill(13.5)))
+    jacket = {"captureNumber": "INV-1", "items": [GOODS[0]]}
+    answer = ok(writer.post(f"{API}/orders/GW-1/refunds", json=jacket))
+    assert answer["totalRefundedAmount"] == 113.5
+    balance = lines(writer, "GW-1")
+    assert balance[1]["refunded"] == 10000  # the jacket, whole
+    assert balance[2]["refunded"] + balance[3]["refunded"] == 1350
+    for line_id in (1, 2, 3):
+        assert 0 <= balance[line_id]["refunded"] <= balance[line_id]["captured"]
+    [capture] = ok(writer.get(f"{API}/orders/GW-1/captures"))["captures"]
+    assert capture["balance"] == 21.5
+    kinds = [e["type"] for e in events_of(writer, "GW-1")]
+    assert kinds[-3:] == ["Refunded", "RefundSharesMoved", "Refunded"]
+    audit = ok(writer.get(f"{NATIVE}/audit/verify", params={"order_id": "GW-1"}))
+    assert audit["broken"] == []
+
+
+def test_goodwill_then_an_item_without_a_capture_number(writer):
+    captured_in_full(writer, "GW-2")
+    ok(writer.post(f"{API}/orders/GW-2/refunds", json=goodwill(13.5, None)))
+    ok(writer.post(f"{API}/orders/GW-2/refunds", json={"items": [GOODS[0]]}))
+    assert totals(writer, "GW-2")["refunded"] == 11350
+    assert lines(writer, "GW-2")[1]["refunded"] == 10000
+
+
+def test_a_goodwill_share_never_moves_beyond_what_the_capture_has(writer):
+    captured_in_full(writer, "GW-3")
+    ok(writer.post(f"{API}/orders/GW-3/refunds", json=goodwill(130)))
+    before = events_of(writer, "GW-3")
+    jacket = {"captureNumber": "INV-1", "items": [GOODS[0]]}
+    refused = writer.post(f"{API}/orders/GW-3/refunds", json=jacket)
+    assert refused.status_code == 400
+    assert refused.json()[0]["code"] == "400.910"
+    assert events_of(writer, "GW-3") == before
+    assert totals(writer, "GW-3")["refunded"] == 13000

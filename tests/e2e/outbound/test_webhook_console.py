@@ -11,7 +11,7 @@ from tests.e2e.conftest import Api
 from tests.e2e.console import csrf_of, money_story, signed_in
 from tests.e2e.dintero import ok
 from tests.e2e.outbound.receiver import receiving
-from tests.e2e.outbound.test_webhooks import HOOKS, register
+from tests.e2e.outbound.test_webhooks import HOOKS, eventually, register
 
 PAGE = "/console/webhooks"
 
@@ -49,9 +49,13 @@ def test_a_writer_registers_an_endpoint_and_its_receiver_verifies_with_the_secre
         [captured] = receiver.wait_for(lambda got: len(got) >= 1)
         assert captured.verified(secret)["type"] == "Captured"
 
-        detail = console.get(f"{PAGE}/{endpoint['id']}").text
+        # The receiver has the request before the sender marks it delivered.
+        def delivered() -> str | None:
+            page = console.get(f"{PAGE}/{endpoint['id']}").text
+            return page if 'data-status="delivered"' in page else None
+
+        detail = eventually(delivered)
         assert captured.message_id in detail
-        assert 'data-status="delivered"' in detail
         delivery_id = ok(writer.get(f"{HOOKS}/{endpoint['id']}/deliveries"))[
             "deliveries"
         ][0]["id"]
