@@ -1,6 +1,8 @@
 """The risk-check port over HTTP (``LEDGER_RISK_URL``).
 
-POSTs ``{"account", "orderNumber", "currency", "increase_minor"}`` and expects
+POSTs ``{"account", "orderNumber", "currency", "increase_minor", "kind"}``
+(``kind``: ``authorization`` of a new order's whole amount, or ``increase``)
+and expects
 ``{"outcome": "Accepted" | "Pending" | "Rejected", "messages": [str, ...]}``.
 No answer within the timeout, an HTTP error or any other body is
 ``NotEvaluated``: the update is then not applied (and is recorded as such).
@@ -13,6 +15,7 @@ import logging
 import urllib.error
 import urllib.request
 
+from domain.risk import RiskKind
 from domain.values import RiskDecision, RiskOutcome
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,12 @@ class HttpRiskCheck:
         self.timeout = timeout
 
     def assess(
-        self, account: str, order_ref: str, currency: str, increase_minor: int
+        self,
+        account: str,
+        order_ref: str,
+        currency: str,
+        increase_minor: int,
+        kind: RiskKind = "increase",
     ) -> RiskDecision:
         body = json.dumps(
             {
@@ -33,6 +41,7 @@ class HttpRiskCheck:
                 "orderNumber": order_ref,
                 "currency": currency,
                 "increase_minor": increase_minor,
+                "kind": kind,
             }
         ).encode()
         request = urllib.request.Request(  # noqa: S310 - the operator's configured URL

@@ -1,22 +1,35 @@
-"""The risk-check port for order increases, and the built-in rule."""
+"""The risk-check port (new authorizations, order increases); the built-in rule."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from domain.values import RiskDecision, RiskOutcome
 
+# What is asked: a new order's authorization (of its whole amount), or an
+# authorized order growing by ``increase_minor``.
+RiskKind = Literal["authorization", "increase"]
+
 
 class RiskCheck(Protocol):
-    """Decides whether an order may grow by ``increase_minor``."""
+    """Decides whether an order may be authorized, or grow, by ``increase_minor``."""
 
     def assess(
-        self, account: str, order_ref: str, currency: str, increase_minor: int
+        self,
+        account: str,
+        order_ref: str,
+        currency: str,
+        increase_minor: int,
+        kind: RiskKind = "increase",
     ) -> RiskDecision: ...
 
 
 class MaxIncreaseRiskCheck:
-    """Accept an increase up to a limit (``LEDGER_RISK_MAX_INCREASE``), reject above."""
+    """Accept an increase up to a limit (``LEDGER_RISK_MAX_INCREASE``), reject above.
+
+    A new order's authorization is not an increase of one already authorized:
+    the rule accepts it (an HTTP risk service, ``LEDGER_RISK_URL``, judges it).
+    """
 
     def __init__(self, max_increase_minor: int = 50_000) -> None:
         self.max_increase_minor = max_increase_minor
@@ -27,8 +40,9 @@ class MaxIncreaseRiskCheck:
         order_ref: str,  # noqa: ARG002
         currency: str,
         increase_minor: int,
+        kind: RiskKind = "increase",
     ) -> RiskDecision:
-        if increase_minor > self.max_increase_minor:
+        if kind == "increase" and increase_minor > self.max_increase_minor:
             return RiskDecision(
                 RiskOutcome.REJECTED,
                 (

@@ -16,7 +16,14 @@ from typing import Any
 from api.riverty import schemas as r
 from api.riverty.translate import expiration_date, major, reservation_id
 from domain.order import Order
-from domain.values import Allocation, Item, OrderStatus, RequestedLine, Shipment
+from domain.values import (
+    Allocation,
+    Item,
+    OrderStatus,
+    RequestedLine,
+    RiskOutcome,
+    Shipment,
+)
 
 
 def timestamp(at: datetime) -> str:
@@ -302,3 +309,9 @@ def shipping_number(events: Sequence[Order.Event], recorded: Order.Event) -> int
         and e.originator_version <= recorded.originator_version
     ]
     return len(same)
+
+
+def risk_messages(outcome: str, texts: Iterable[str]) -> list[r.ResponseMessage]:
+    """The risk check's words: a notice when accepted, else a business error."""
+    kind = "NotificationMessage" if outcome == RiskOutcome.ACCEPTED else "BusinessError"
+    return [r.ResponseMessage(type=kind, code="RiskCheck", message=t) for t in texts]

@@ -96,6 +96,7 @@ def authorize(
     body: r.AuthorizeIn,
     caller: Caller,
     ledger: LedgerDep,
+    risk: RiskDep,
     context: CallerContext,
     request: Request,
 ) -> r.AuthorizeOut:
@@ -103,6 +104,15 @@ def authorize(
     currency = order.currency or _settings(request).default_currency
     items = t.items_in(order.items, currency, "order.items", first_line_id=1)
     declared = t.declared_totals(order, currency, "order")
+    decision = risk.assess(
+        account, order.number, currency, declared[0], "authorization"
+    )
+    if decision.outcome != RiskOutcome.ACCEPTED:  # the order is not made
+        return r.AuthorizeOut(
+            outcome=decision.outcome,
+            checkoutId=t.checkout_id(account, order.number),
+            riskCheckMessages=p.risk_messages(decision.outcome, decision.messages),
+        )
     payment = t.reservation_id(account, order.number)
     details = OrderDetails(metadata={"payment_type": body.payment.type})
     result = ledger.authorize_order(
@@ -114,6 +124,7 @@ def authorize(
         reservationId=payment,
         checkoutId=t.checkout_id(account, order.number),
         expirationDate=t.expiration_date(authorized, payment),
+        riskCheckMessages=p.risk_messages(decision.outcome, decision.messages),
     )
 
 
@@ -136,11 +147,7 @@ def update_order(
     [event] = command_events(ledger, account, result)
     assert isinstance(event, Order.OrderReplaced | Order.UpdateRejected)  # noqa: S101
     outcome = event.risk_outcome or str(RiskOutcome.ACCEPTED)
-    kind = "NotificationMessage" if outcome == RiskOutcome.ACCEPTED else "BusinessError"
-    messages = [
-        r.ResponseMessage(type=kind, code="RiskCheck", message=text)
-        for text in event.risk_messages
-    ]
+    messages = p.risk_messages(outcome, event.risk_messages)
     updated = ledger.result_order(account, result)
     payment = t.reservation_id(account, orderNumber)
     return r.UpdateOrderOut(

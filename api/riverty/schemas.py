@@ -252,10 +252,12 @@ class ResponseMessage(BaseModel):
 
 
 class AuthorizeOut(BaseModel):
+    """Without ``Accepted`` no order is made: no reservation, no expiry."""
+
     outcome: Outcome
-    reservationId: str
+    reservationId: str | None = None
     checkoutId: str
-    expirationDate: str | None
+    expirationDate: str | None = None
     riskCheckMessages: list[ResponseMessage] = Field(default_factory=list)
 
 

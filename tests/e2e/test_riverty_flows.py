@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -90,21 +91,25 @@ class TestRiskCheck:
 
 
 class RiskService(BaseHTTPRequestHandler):
-    outcome = "Accepted"
-    silent = threading.Event()  # hold requests open without an answer
+    outcome = "Accepted"  # the answer to the kind judged; the other is accepted
+    judged = "increase"  # or "authorization"
+    silent = threading.Event()  # hold requests of the judged kind unanswered
     release = threading.Event()  # set at teardown: held requests end
+    kinds: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         request = json.loads(self.rfile.read(length))
-        if RiskService.silent.is_set():
+        RiskService.kinds.append(request["kind"])
+        judged = request["kind"] == RiskService.judged
+        if RiskService.silent.is_set() and judged:
             # The connection stays open and unanswered until teardown: the
             # client's own timeout has to end the call.
             RiskService.release.wait(timeout=30)
             return
         body = json.dumps(
             {
-                "outcome": RiskService.outcome,
+                "outcome": RiskService.outcome if judged else "Accepted",
                 "messages": [f"saw {request['increase_minor']}"],
             }
         )
@@ -126,6 +131,8 @@ def risk_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/risk"
     finally:
         RiskService.silent.clear()
+        RiskService.judged = "increase"
+        RiskService.kinds.clear()
         RiskService.release.set()
         server.shutdown()
         RiskService.release.clear()
@@ -169,6 +176,31 @@ class TestHttpRiskCheck:
         assert native(writer, "H1")["totals"]["authorized"] == (
             33500 if applied else 28500
         )
+
+    @pytest.mark.parametrize("answer", ["Accepted", "Pending", "Rejected"])
+    def test_an_authorization_is_asked_and_only_accepted_makes_the_order(
+        self, api, writer, risk_url, answer
+    ):
+        RiskService.judged, RiskService.outcome = "authorization", answer
+        api.risk_check(HttpRiskCheck(risk_url, timeout=2))
+        answered = ok(authorize(writer, f"AUTH-{answer}"))
+        assert answered["outcome"] == answer
+        assert RiskService.kinds == ["authorization"]
+        found = writer.get(f"{NATIVE}/orders/AUTH-{answer}")
+        if answer == "Accepted":
+            assert found.json()["totals"]["authorized"] == 28500
+            assert answered["reservationId"]
+            assert answered["riskCheckMessages"][0]["type"] == "NotificationMessage"
+        else:
+            assert found.status_code == 404
+            assert "reservationId" not in answered or not answered["reservationId"]
+            assert answered["riskCheckMessages"][0]["message"] == "saw 28500"
+
+    def test_the_built_in_rule_accepts_any_new_authorization(self, writer):
+        big = [item("SOFA", 2000, 1680.67)]
+        answer = ok(authorize(writer, "BIG-1", big, 2000, 1680.67))
+        assert answer["outcome"] == "Accepted"
+        assert native(writer, "BIG-1")["totals"]["authorized"] == 200000
 
     def test_an_unreachable_service_applies_nothing(self, api, writer, risk_url):
         RiskService.silent.set()
