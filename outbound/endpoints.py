@@ -132,37 +132,32 @@ class Endpoints:
         assert row is not None  # noqa: S101 - RETURNING a row
         return _endpoint(row), secret
 
-    def list(self, account: str) -> list[Endpoint]:
+    def _live(self, account: str, endpoint_id: str | None = None) -> list[Endpoint]:
+        """The account's endpoints not deleted (one, given its id), oldest first."""
+        only = sql.SQL(" AND id = %s" if endpoint_id is not None else "")
+        params = (account,) if endpoint_id is None else (account, endpoint_id)
         with self.pool.connection() as conn:
             rows = (
                 conn.cursor(row_factory=dict_row)
                 .execute(
                     sql.SQL(
-                        "SELECT {} FROM {} WHERE account = %s AND NOT deleted"
+                        "SELECT {} FROM {} WHERE account = %s AND NOT deleted{}"
                         " ORDER BY created_at, id"
-                    ).format(_COLUMNS, self.table),
-                    (account,),
+                    ).format(_COLUMNS, self.table, only),
+                    params,
                 )
                 .fetchall()
             )
         return [_endpoint(row) for row in rows]
 
+    def list(self, account: str) -> list[Endpoint]:
+        return self._live(account)
+
     def get(self, account: str, endpoint_id: str) -> Endpoint:
-        with self.pool.connection() as conn:
-            row = (
-                conn.cursor(row_factory=dict_row)
-                .execute(
-                    sql.SQL(
-                        "SELECT {} FROM {}"
-                        " WHERE account = %s AND id = %s AND NOT deleted"
-                    ).format(_COLUMNS, self.table),
-                    (account, endpoint_id),
-                )
-                .fetchone()
-            )
-        if row is None:
+        found = self._live(account, endpoint_id)
+        if not found:
             raise EndpointNotFoundError(endpoint_id)
-        return _endpoint(row)
+        return found[0]
 
     def update(  # noqa: PLR0913 - each field a PATCH may change
         self,

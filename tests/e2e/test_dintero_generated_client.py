@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tests.e2e.conftest import ACCOUNT, Api
 from tests.e2e.dintero import NATIVE, SHOP, balances, ok
+from tests.e2e.test_dintero_reference import item
 from tests.e2e.test_dintero_token import TOKEN, credentials
 
 
@@ -197,17 +198,6 @@ class Flow:
             pytest.fail(f"{method} {path}: {error}\n{answer.text}")
         self.parsed += 1
         return parsed
-
-
-def item(line_id: int, gross: int) -> dict[str, object]:
-    """Dintero's add-item example's shape: no quantity, a tax line."""
-    return {
-        "id": f"SKU-{line_id}",
-        "line_id": line_id,
-        "gross_amount": gross,
-        "tax_lines": [{"amount": gross // 5, "percentage": 25}],
-        "description": f"Item {line_id}",
-    }
 
 
 def pay_body(lines: dict[int, int]) -> dict[str, object]:
