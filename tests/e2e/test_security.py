@@ -97,6 +97,7 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         "operation_id": "00000000-0000-0000-0000-000000000000",
         "number": "1",
         "webhook_id": hook["id"],
+        "captureNumber": "1",
     }
     walked = 0
     with api.client(api.other_writer) as foreign:
