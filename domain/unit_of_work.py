@@ -46,6 +46,10 @@ from domain.snapshots import VerifiedSnapshotStore
 from domain.transcodings import register_value_transcodings
 from domain.values import RiskDecision
 
+# Its own generator: jitter never moves the process-wide random state
+# (which a test framework in the same process may be watching).
+_JITTER = random.Random()  # noqa: S311 - jitter, not a secret
+
 Clock = Callable[[], datetime]
 # (command, "ok" | "replayed" | the rejection's code, events appended)
 CommandObserver = Callable[[str, str, int], None]
@@ -320,7 +324,7 @@ class LedgerApplication(Application[UUID]):
             for attempt in range(self.max_attempts):
                 if attempt:
                     # Jitter, so writers that collided do not collide again.
-                    time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))  # noqa: S311
+                    time.sleep(_JITTER.uniform(0, RETRY_JITTER_SECONDS * attempt))
                 try:
                     outcome = step(context)
                 except StaleReadError:

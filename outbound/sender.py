@@ -38,6 +38,10 @@ from standardwebhooks.webhooks import Webhook
 from outbound.events import shown
 from outbound.targets import AllowedHosts, TargetRefusedError, check_target
 
+# Its own generator: jitter never moves the process-wide random state
+# (which a test framework in the same process may be watching).
+_JITTER = random.Random()  # noqa: S311 - jitter, not a secret
+
 log = logging.getLogger(__name__)
 PER_ENDPOINT: Final = 2
 RESPONSE_EXCERPT: Final = 500
@@ -241,7 +245,7 @@ class Sender:
                 return
             schedule = self.settings.schedule
             if number <= len(schedule):
-                wait = schedule[number - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - jitter, not a secret
+                wait = schedule[number - 1] * _JITTER.uniform(1 - JITTER, 1 + JITTER)
                 conn.execute(
                     sql.SQL(
                         "UPDATE {} SET attempts = %s, lease_until = NULL,"
