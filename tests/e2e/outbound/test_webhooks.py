@@ -298,8 +298,10 @@ def test_redirects_are_not_followed(writer, finance):
             d := ok(writer.get(f"{HOOKS}/{hook['id']}/deliveries"))["deliveries"]
         )[0]["attempt_log"]:
             assert datetime.now(UTC) < deadline
-    assert d[0]["attempt_log"][0]["status_code"] == 302
-    assert d[0]["status"] == "pending"  # a redirect is a failure, retried
+    # A redirect is a failed attempt, retried (and at the end of a short test
+    # schedule, failed): never delivered by following it.
+    assert {a["status_code"] for a in d[0]["attempt_log"]} == {302}
+    assert d[0]["status"] in ("pending", "failed")
 
 
 def test_only_writer_and_admin_keys_manage_webhooks_and_finance_reads_the_feed(
