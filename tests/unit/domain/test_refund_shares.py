@@ -92,3 +92,63 @@ def test_a_refused_refund_moves_no_share():
             )
     assert order.collect_events() == []
     assert state_of(order) == before
+
+
+def two_captures() -> Order:
+    order = an_order(LINES, authorized=LINES)
+    with acting(RequestContext(actor="t")):
+        order.capture(PID, alloc((1, 6000), (2, 3000)), T0, "INV-1", numbered=True)
+        order.capture(PID, alloc((1, 4000), (3, 500)), T0, "INV-2", numbered=True)
+    return order
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["free", "line"]),
+            st.sampled_from([None, "INV-1", "INV-2"]),
+            st.sampled_from(sorted(LINES)),
+            st.integers(1, 10000),
+        ),
+        max_size=6,
+    )
+)
+def test_over_two_captures_with_and_without_capture_numbers(
+    steps: list[tuple[str, str | None, int, int]],
+):
+    order = two_captures()
+    accepted = 0
+    with acting(RequestContext(actor="t")):
+        for kind, capture, line_id, amount in steps:
+            try:
+                if kind == "free":
+                    room = (
+                        order.captures[capture].refundable_items()
+                        if capture
+                        else order.refundable_items(PID)
+                    )
+                    total = min(amount, sum(a.amount for a in room))
+                    parts = allocate(total, [a.amount for a in room]) if room else []
+                    shares = [
+                        Allocation(a.line_id, p)
+                        for a, p in zip(room, parts, strict=True)
+                        if p
+                    ]
+                    order.refund(PID, shares, capture_reference=capture,
+                                 numbered=True, requested=[RequestedLine(
+                                     "REFUND", "Goodwill", total)])  # fmt: skip
+                    accepted += total
+                else:
+                    order.refund(PID, alloc((line_id, amount)),
+                                 capture_reference=capture, numbered=True)  # fmt: skip
+                    accepted += amount
+            except LedgerError:
+                pass
+    for line_id, gross in LINES.items():
+        balance = order.lines_by_id[line_id].balance()
+        assert 0 <= balance.refunded <= balance.captured == gross
+    for capture in order.captures.values():
+        for line_id in LINES:
+            held = sum(a.amount for a in capture.captured if a.line_id == line_id)
+            assert 0 <= capture.remaining(line_id) <= held
+    assert order.totals().refunded == accepted
