@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 
-from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+)
 
 from api.console.sessions import ConsoleSessions
 from api.database import (
@@ -25,6 +28,7 @@ from api.limits import RateLimiter
 from api.settings import Settings
 from domain.application import OrderLedger
 from outbound.service import Outbound
+from projections.drafts import ensure_draft_index
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
 from store.connections import check_pool_after_failure, one_connection_per_command
@@ -42,6 +46,8 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
             max_line_minor=settings.max_line_amount,
         )
         install_append_only(url, settings.db_schema)
+        if isinstance(ledger.recorder, PostgresApplicationRecorder):
+            ensure_draft_index(ledger.recorder)
     split_notification_log(ledger, settings.notification_logs)
     datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}
     for datastore in datastores.values():
