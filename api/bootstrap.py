@@ -28,7 +28,7 @@ from api.limits import RateLimiter
 from api.settings import Settings
 from domain.application import OrderLedger
 from outbound.service import Outbound
-from projections.drafts import ensure_draft_index
+from projections.account_index import ensure_account_indexes
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
 from store.connections import check_pool_after_failure, one_connection_per_command
@@ -47,7 +47,7 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
         )
         install_append_only(url, settings.db_schema)
         if isinstance(ledger.recorder, PostgresApplicationRecorder):
-            ensure_draft_index(ledger.recorder)
+            ensure_account_indexes(ledger.recorder)
     split_notification_log(ledger, settings.notification_logs)
     datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}
     for datastore in datastores.values():

@@ -8,10 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import OrderLedger
 from domain.chain import GENESIS, chain_hash
 from domain.snapshots import VerifiedSnapshotStore
+from projections.account_index import account_aggregates
 
 Progress = Callable[[int], None]
 BATCH = 1_000
@@ -66,7 +68,7 @@ class ChainVerifier:
     ) -> AuditReport:
         chains: dict[UUID, _Chain] = {}
         events = 0
-        for stored in self._stored(aggregate_id, progress):
+        for stored in self._stored(aggregate_id, progress, account):
             chain = chains.setdefault(UUID(str(stored.originator_id)), _Chain())
             self._check(chain, stored)
             events += 1
@@ -97,10 +99,23 @@ class ChainVerifier:
             chain.broken = BrokenChain(chain.ref, version, reason)
 
     def _stored(
-        self, aggregate_id: UUID | None, progress: Progress | None
+        self,
+        aggregate_id: UUID | None,
+        progress: Progress | None,
+        account: str | None = None,
     ) -> Iterator[StoredEvent]:
+        recorder = self.ledger.recorder
         if aggregate_id is not None:
-            yield from self.ledger.recorder.select_events(aggregate_id)
+            yield from recorder.select_events(aggregate_id)
+            return
+        if account is not None and isinstance(recorder, PostgresApplicationRecorder):
+            # The account's own orders and drafts, found by the store's index
+            # of first events: the walk reads that account's events only.
+            for found in account_aggregates(recorder, account):
+                events = recorder.select_events(found)
+                yield from events
+                if progress:
+                    progress(len(events))
             return
         start = 1
         while batch := self.ledger.recorder.select_notifications(

@@ -1,9 +1,9 @@
 """Which draft orders an account has: read from the event store itself.
 
 Drafts have no read model; their ``Created`` events name the account. A
-partial expression index over those events alone (``ensure_draft_index``)
-makes a list read only the account's drafts, however long the store's
-history: the query repeats the index's expression and its topic exactly.
+partial expression index over those events alone (``projections.account_index``)
+makes a list read only the account's drafts, however long the store's history:
+the query repeats the index's expression and its topic exactly.
 """
 
 from __future__ import annotations
@@ -11,39 +11,8 @@ from __future__ import annotations
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from domain.draft import DraftOrder, draft_uuid
-
-CREATED_TOPIC = f"{DraftOrder.__module__}:{DraftOrder.Created.__qualname__}"
-
-
-def _account_of(schema: str) -> sql.Composable:
-    return sql.SQL("{}.ledger_event_account(state)").format(sql.Identifier(schema))
-
-
-def ensure_draft_index(recorder: PostgresApplicationRecorder) -> None:
-    """The function and the partial index the drafts list reads by.
-
-    ``convert_from`` is only STABLE (it depends on the server encoding); the
-    store's encoding is fixed (UTF-8) for its life, so the wrapper is declared
-    IMMUTABLE, as an index expression must be.
-    """
-    schema = recorder.datastore.schema
-    table = sql.Identifier(schema, recorder.events_table_name)
-    index = sql.Identifier(f"{recorder.events_table_name}_draft_account_idx")
-    with recorder.datastore.transaction(commit=True) as curs:
-        curs.execute(
-            sql.SQL(
-                "CREATE OR REPLACE FUNCTION {}.ledger_event_account(state bytea)"
-                " RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS"
-                " $$ SELECT convert_from(state, 'UTF8')::jsonb ->> 'account' $$"
-            ).format(sql.Identifier(schema))
-        )
-        curs.execute(
-            sql.SQL(
-                "CREATE INDEX IF NOT EXISTS {} ON {} ({}, notification_id)"
-                " WHERE topic = {}"
-            ).format(index, table, _account_of(schema), sql.Literal(CREATED_TOPIC))
-        )
+from domain.draft import draft_uuid
+from projections.account_index import DRAFT_CREATED_TOPIC, account_of
 
 
 def draft_refs(
@@ -68,8 +37,8 @@ def draft_refs(
         "{} ORDER BY notification_id LIMIT %(limit)s"
     ).format(
         table,
-        sql.Literal(CREATED_TOPIC),  # inline: the partial index's predicate
-        _account_of(recorder.datastore.schema),
+        sql.Literal(DRAFT_CREATED_TOPIC),  # inline: the partial index's predicate
+        account_of(recorder.datastore.schema),
         after,
     )
     params = {

@@ -191,3 +191,17 @@ def test_a_snapshot_from_when_orders_kept_their_keys_still_matches(
         assert ChainVerifier(ledger).verify().broken == []
     finally:
         ledger.close()
+
+
+def test_an_accounts_audit_reads_that_accounts_events_only(pg_ledger):
+    paid(pg_ledger, "MINE-1")
+    pg_ledger.create_draft("acct", "EUR", [item(1, 100)])
+    for n in range(12):
+        pg_ledger.create_order("other", f"O-{n}", "EUR", [item(1, 1_000)])
+        pg_ledger.authorize("other", f"O-{n}", "P", [Allocation(1, 1_000)])
+    read: list[int] = []
+    mine = ChainVerifier(pg_ledger).verify(account="acct", progress=read.append)
+    assert sum(read) == 5 + 1  # the order's five events and the draft's one
+    assert (mine.orders_checked, mine.events_checked, mine.broken) == (1, 6, [])
+    whole = ChainVerifier(pg_ledger).verify()
+    assert (whole.orders_checked, whole.events_checked) == (13, 6 + 12 * 3)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from psycopg import sql
 
 from domain.application import OrderLedger
-from projections.drafts import CREATED_TOPIC, draft_refs
+from projections.account_index import DRAFT_CREATED_TOPIC as CREATED_TOPIC
+from projections.drafts import draft_refs
 from tests.builders import item
 
 
