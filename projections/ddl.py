@@ -49,6 +49,10 @@ BALANCES = (
         ON {schema}.order_summaries (account, created_at, order_id)""",
     """CREATE INDEX IF NOT EXISTS order_summaries_updated_idx
         ON {schema}.order_summaries (account, updated_at)""",
+    # A status filter (the order lists', the console's) reads its own orders,
+    # in list order: one that matches nothing reads nothing.
+    """CREATE INDEX IF NOT EXISTS order_summaries_status_idx
+        ON {schema}.order_summaries (account, status, created_at, order_id)""",
 )
 
 JOURNAL = (
