@@ -10,6 +10,7 @@ import time
 
 from tests.bench import (
     bench_commands,
+    bench_growth,
     bench_http,
     bench_projections,
     bench_reads,
@@ -19,6 +20,7 @@ from tests.bench.report import Report
 
 BENCHMARKS = (
     bench_commands,
+    bench_growth,
     bench_projections,
     bench_reads,
     bench_http,
