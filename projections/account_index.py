@@ -60,6 +60,21 @@ def ensure_account_indexes(recorder: PostgresApplicationRecorder) -> None:
             )
 
 
+def account_event_count(recorder: PostgresApplicationRecorder, account: str) -> int:
+    """How many events the account's orders and drafts have (a walk's length)."""
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    ids = account_aggregates(recorder, account)
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            sql.SQL(
+                "SELECT count(*) AS n FROM {} WHERE originator_id = ANY(%s)"
+            ).format(table),
+            (ids,),
+        )
+        row = curs.fetchone()
+    return int(row["n"]) if row else 0
+
+
 def account_aggregates(
     recorder: PostgresApplicationRecorder, account: str
 ) -> list[UUID]:

@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from domain.application import OrderLedger
 from domain.chain import GENESIS, chain_hash
 from domain.snapshots import VerifiedSnapshotStore
-from projections.account_index import account_aggregates
+from projections.account_index import account_aggregates, account_event_count
 
 Progress = Callable[[int], None]
 BATCH = 1_000
@@ -86,6 +86,13 @@ class ChainVerifier:
             else sum(c.version for c in selected.values()),
             broken=[c.broken for c in selected.values() if c.broken is not None],
         )
+
+    def events_to_read(self, account: str | None = None) -> int:
+        """How many stored events ``verify(account=…)`` will read (for progress)."""
+        recorder = self.ledger.recorder
+        if account is not None and isinstance(recorder, PostgresApplicationRecorder):
+            return account_event_count(recorder, account)
+        return recorder.max_notification_id() or 0
 
     def _check_snapshot(self, aggregate_id: UUID, chain: _Chain) -> None:
         """A snapshot must equal a fold of the events it stands for."""

@@ -39,7 +39,7 @@ def audit_verify(
             if order is not None and account is not None:
                 report = verifier.verify(aggregate_id=order_uuid(account, order))
             else:
-                total = ledger.recorder.max_notification_id() or 0
+                total = verifier.events_to_read(account)
                 with typer.progressbar(
                     length=total, label="verifying", file=sys.stderr
                 ) as bar:
