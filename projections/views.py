@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from projections.journal import journal_rows
 
 UPSTREAM = "ledger"  # the application whose notification log is projected
 DEAD_LETTER_TABLE = "projection_dead_letters"
+CHECKSUM_BATCH = 10_000  # rows a checksum fetches at a time
 
 
 @dataclass(frozen=True)
@@ -155,19 +157,29 @@ class ReadModelView(PostgresTrackingRecorder):
             )
 
     def checksum(self) -> str:
-        """MD5 over every table's rows in a fixed order: equal content, equal sum."""
+        """MD5 over every table's rows in a fixed order: equal content, equal sum.
+
+        The rows are streamed through a server-side cursor into the hash, so
+        no table is ever one text value (PostgreSQL caps one at 1 GB); the sum
+        is the one ``md5`` of the rows' text joined by newlines, in text order,
+        gives in SQL.
+        """
         parts = []
         with self.datastore.transaction(commit=False) as curs:
             for name in self.tables:
-                curs.execute(
-                    sql.SQL(
-                        "SELECT md5(coalesce("
-                        "string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS sum"
-                        " FROM {} t"
-                    ).format(self.table(name))
+                digest = hashlib.md5(usedforsecurity=False)
+                rows = curs.connection.cursor(name=f"checksum_{name}")
+                rows.itersize = CHECKSUM_BATCH
+                rows.execute(
+                    sql.SQL("SELECT t::text FROM {} t ORDER BY t::text").format(
+                        self.table(name)
+                    )
                 )
-                row = curs.fetchone()
-                parts.append(f"{name}:{row['sum'] if row else ''}")
+                for index, row in enumerate(rows):
+                    text = next(iter(row.values())) if isinstance(row, dict) else row[0]
+                    digest.update((b"\n" if index else b"") + str(text).encode())
+                rows.close()
+                parts.append(f"{name}:{digest.hexdigest()}")
         return " ".join(parts)
 
 

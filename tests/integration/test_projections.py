@@ -265,3 +265,21 @@ def test_a_replacement_after_a_partial_capture_is_projected_exactly(
     assert order.totals().outstanding_authorized == 900
     projections.catch_up()
     assert_projected(pg_ledger, ["KEPT"], database_url, schema)
+
+
+def test_the_streamed_checksum_is_the_one_sql_would_give(pg_ledger, projections):
+    run_workload(pg_ledger, seed=5, orders=4, steps=30)
+    projections.catch_up()
+    for runner in projections.runners.values():
+        view = runner.view
+        expected = []
+        with view.datastore.transaction(commit=False) as curs:
+            for name in view.tables:
+                curs.execute(
+                    sql.SQL(
+                        "SELECT md5(coalesce(string_agg(t::text, E'\\n'"
+                        " ORDER BY t::text), '')) AS sum FROM {} t"
+                    ).format(view.table(name))
+                )
+                expected.append(f"{name}:{curs.fetchone()['sum']}")
+        assert view.checksum() == " ".join(expected)
