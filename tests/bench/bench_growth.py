@@ -30,6 +30,7 @@ from projections.drafts import draft_refs
 from tests.bench.bench_commands import bench_database
 from tests.bench.report import Report, Section
 from tests.builders import item
+from tests.integration.summaries import fill_summaries
 
 SCHEMA = "bench"
 OTHER_DRAFTS = 200_000
@@ -132,20 +133,7 @@ def _status_filter(url: str) -> tuple[str, float, float]:
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in ddl.BALANCES:
             conn.execute(statement.format(schema=SCHEMA))
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {}.order_summaries (account, order_id, currency, status,"
-                " version, gross_amount, authorized, captured, refunded, released,"
-                " outstanding_authorized, refundable, payment_ids, created_at,"
-                " updated_at) SELECT 'acct', 'O-' || g, 'EUR', 'captured', 3, 100,"
-                " 100, 100, 0, 0, 0, 100, ARRAY['P'], now() - g * interval '1 s',"
-                " now() FROM generate_series(1, %s) g"
-            ).format(sql.Identifier(SCHEMA)),
-            (ACCOUNT_ORDERS,),
-        )
-        conn.execute(
-            sql.SQL("ANALYZE {}.order_summaries").format(sql.Identifier(SCHEMA))
-        )
+        fill_summaries(conn, SCHEMA, ACCOUNT_ORDERS)
 
         def nothing() -> object:
             return conn.execute(query, (["cancelled"],)).fetchall()
