@@ -12,6 +12,7 @@ from api import docs, health
 from api.admission import Admissions
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
+from api.console import audit_pages as console_audit
 from api.console import pages as console
 from api.console import webhook_pages as console_webhooks
 from api.dintero import orders as dintero_orders
@@ -103,6 +104,7 @@ def create_app(
     include_routes(app, orders.router)
     include_routes(app, webhooks.router)
     include_routes(app, console.router)
+    include_routes(app, console_audit.router)
     include_routes(app, console_webhooks.router)
     docs.install(app)
     with_links(app)

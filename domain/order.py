@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import field
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -15,11 +15,7 @@ from domain.context import current_facts
 from domain.errors import InvalidItemError
 from domain.money import check_currency
 from domain.order_money import MoneyCommands
-from domain.replacement import (
-    MATCHED_BY_PRODUCT,
-    ReplacementRules,
-    plan_replacement,
-)
+from domain.order_replace import ReplaceCommand
 from domain.rules import check_details, check_new_items
 from domain.values import (
     Allocation,
@@ -29,8 +25,6 @@ from domain.values import (
     Metadata,
     OrderDetails,
     RequestedLine,
-    RiskDecision,
-    RiskOutcome,
     Shipment,
 )
 
@@ -52,7 +46,7 @@ def _no_facts(state: dict[str, object]) -> None:
     state["metadata"] = None
 
 
-class Order(MoneyCommands, AuditedAggregate):
+class Order(MoneyCommands, ReplaceCommand, AuditedAggregate):
     # v2 keeps referenced captures, v3 the merchant's details (older snapshots
     # lack them)
     class_version = 3
@@ -338,43 +332,6 @@ class Order(MoneyCommands, AuditedAggregate):
         reason: str | None,
     ) -> None:
         """Moves no money; the event is the record."""
-
-    # --- replacement -------------------------------------------------------
-
-    def replace(
-        self,
-        items: Sequence[Item],
-        declared_gross: int,
-        declared_net: int,
-        assess_increase: Callable[[int], RiskDecision],
-        rules: ReplacementRules = MATCHED_BY_PRODUCT,
-    ) -> RiskDecision:
-        """Replace every item, risk-checking an increase it would authorize.
-
-        A decision other than Accepted is recorded as ``UpdateRejected`` and
-        leaves lines and authorization as they were.
-        """
-        plan = plan_replacement(self, items, declared_gross, declared_net, rules)
-        decision = RiskDecision(RiskOutcome.ACCEPTED)
-        if plan.increase > 0 and rules.authorize_increase:
-            decision = assess_increase(plan.increase)
-        if decision.outcome is not RiskOutcome.ACCEPTED:
-            self._update_rejected(
-                plan.items, plan.increase, str(decision.outcome), decision.messages
-            )
-            return decision
-        self._order_replaced(
-            plan.items,
-            plan.payment_id,
-            plan.authorization,
-            plan.authorized_change,
-            plan.increase,
-            str(decision.outcome)
-            if plan.increase > 0 and rules.authorize_increase
-            else None,
-            decision.messages,
-        )
-        return decision
 
     @event(OrderReplaced)
     def _order_replaced(  # noqa: PLR0913, PLR0917 - the event's fields

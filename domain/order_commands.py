@@ -9,23 +9,22 @@ names lines by product translates against the order it acts on).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from domain.bounds import check_amount
 from domain.context import NO_FACTS, OperationFacts, RequestContext, stating
 from domain.idempotency import CommandResult
 from domain.order import Order
+from domain.order_records import RecordCommands
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals
-from domain.unit_of_work import NO_CONTEXT, LedgerApplication, Plan
+from domain.unit_of_work import NO_CONTEXT, Plan
 from domain.values import (
     Allocation,
     Item,
     OrderDetails,
     RequestedLine,
     RiskDecision,
-    Shipment,
 )
 
 Allocations = Sequence[Allocation] | Callable[[Order], Sequence[Allocation]]
@@ -52,7 +51,7 @@ def _resolved(items: Allocations, order: Order) -> list[Allocation]:
     return list(items(order) if callable(items) else items)
 
 
-class OrderCommands(LedgerApplication):
+class OrderCommands(RecordCommands):
     def create_order(
         self,
         account: str,
@@ -320,38 +319,6 @@ class OrderCommands(LedgerApplication):
 
         plan = Plan(_facts_args({}, facts), act)
         return self._run(account, order_ref, context, "cancel", lambda _: plan)
-
-    def record_shipping(
-        self,
-        account: str,
-        order_ref: str,
-        capture_reference: str,
-        shipment: Shipment,
-        context: RequestContext = NO_CONTEXT,
-    ) -> CommandResult:
-        """Record how a capture's goods travel (a carrier's tracking)."""
-        plan = Plan(
-            {"capture_reference": capture_reference, "shipment": shipment},
-            lambda order: order.record_shipping(capture_reference, shipment),
-        )
-        return self._run(account, order_ref, context, "record_shipping", lambda _: plan)
-
-    def extend_authorization(
-        self,
-        account: str,
-        order_ref: str,
-        payment_id: str,
-        expires_at: datetime,
-        context: RequestContext = NO_CONTEXT,
-    ) -> CommandResult:
-        """Move a payment's authorization expiry (the PSP extended it)."""
-        plan = Plan(
-            {"payment_id": payment_id, "expires_at": expires_at},
-            lambda order: order.extend_authorization(payment_id, expires_at),
-        )
-        return self._run(
-            account, order_ref, context, "extend_authorization", lambda _: plan
-        )
 
     def _money(  # noqa: PLR0913, PLR0917 - one path for the four money commands
         self,

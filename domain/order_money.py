@@ -8,7 +8,6 @@ then calls the aggregate's ``@event`` method that records it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from copy import deepcopy
 from datetime import datetime
 from uuid import UUID, uuid5
 
@@ -22,7 +21,6 @@ from domain.bounds import (
     reference_key,
 )
 from domain.errors import CurrencyMismatchError
-from domain.money import allocate
 from domain.money_errors import (
     AuthorizationExpiredError,
     DuplicateReferenceError,
@@ -32,7 +30,7 @@ from domain.money_errors import (
     UnknownCaptureError,
     UnknownPaymentError,
 )
-from domain.order_balances import OrderBalances
+from domain.refund_shares import RefundShares
 from domain.rules import (
     Movement,
     check_payment_net,
@@ -48,7 +46,7 @@ _NUMBER_BASE = 100_000_000
 _NUMBER_SPAN = 900_000_000
 
 
-class MoneyCommands(OrderBalances):
+class MoneyCommands(RefundShares):
     # State and event methods the aggregate defines (domain/order.py).
     id: UUID
     version: int
@@ -59,7 +57,6 @@ class MoneyCommands(OrderBalances):
     _authorized: Callable[[str, Allocations, datetime], None]
     _captured: Callable[[str, Allocations, str | None, str | None], None]
     _refunded: Callable[..., None]
-    _refund_shares_moved: Callable[[str, str, tuple[Allocation, ...]], None]
     _released: Callable[[str, Allocations, str], None]
     _authorization_extended: Callable[[str, datetime], None]
     _shipping_recorded: Callable[[str, Shipment], None]
@@ -226,90 +223,6 @@ class MoneyCommands(OrderBalances):
             check_within(Movement.REFUND, line, amount, limits)
         check_id(payment_id, "payment_id")
         self._check_payment_net(Movement.REFUND, payment_id, items)
-
-    def _move_shares_for(
-        self,
-        payment_id: str,
-        items: Sequence[Allocation],
-        capture_reference: str | None,
-    ) -> None:
-        """Make room for a refund by moving free shares.
-
-        Tried on a copy first, so a refused refund moves nothing.
-        """
-        moves = self._room_for(payment_id, items, capture_reference)
-        if not moves:
-            return
-        trial = deepcopy(self)
-        for number, moved in moves:
-            trial._refund_shares_moved(payment_id, number, moved)  # noqa: SLF001
-        trial_capture = (
-            trial.captures[capture_reference] if capture_reference is not None else None
-        )
-        trial._check_refund(payment_id, items, capture_reference, trial_capture)  # noqa: SLF001
-        for number, moved in moves:
-            self._refund_shares_moved(payment_id, number, moved)
-
-    def _room_for(
-        self,
-        payment_id: str,
-        items: Sequence[Allocation],
-        capture_reference: str | None,
-    ) -> list[tuple[str, tuple[Allocation, ...]]]:
-        """Free-amount shares to move off lines this refund needs whole.
-
-        A line asked for more than it has refundable, whose capture holds free
-        shares on it, gives those shares (as much as it lacks) to the
-        capture's other lines with room, pro rata by room, largest remainder
-        in line order. Nothing moves unless the whole shortage finds room.
-        """
-        asked = {a.line_id: a.amount for a in items}
-        planned: list[tuple[str, tuple[Allocation, ...]]] = []
-        for line_id, amount in asked.items():
-            short = amount - self.refundable(line_id, payment_id)
-            for number, capture in self.captures.items():
-                if short <= 0:
-                    break
-                if capture.payment_id != payment_id or (
-                    capture_reference is not None and number != capture_reference
-                ):
-                    continue
-                if capture_reference is not None:
-                    short = max(short, amount - capture.remaining(line_id))
-                share = min(short, capture.movable_on(line_id))
-                moves = self._share_moves(payment_id, capture, line_id, share, asked)
-                if moves:
-                    planned.append((number, moves))
-                    short -= share
-        return planned
-
-    def _share_moves(
-        self,
-        payment_id: str,
-        capture: CaptureRecord,
-        line_id: int,
-        share: int,
-        asked: dict[int, int],
-    ) -> tuple[Allocation, ...]:
-        """``share`` of a line's free refund moved onto the capture's other lines."""
-        if share <= 0:
-            return ()
-        room = {
-            other: min(capture.remaining(other), self.refundable(other, payment_id))
-            - asked.get(other, 0)
-            for other in dict.fromkeys(a.line_id for a in capture.captured)
-            if other != line_id and not self.lines_by_id[other].is_reversal
-        }
-        room = {other: left for other, left in room.items() if left > 0}
-        if sum(room.values()) < share:
-            return ()
-        parts = allocate(share, list(room.values()))
-        given = [
-            Allocation(other, part)
-            for other, part in zip(room, parts, strict=True)
-            if part
-        ]
-        return (Allocation(line_id, -share), *given)
 
     def refundable_items(self, payment_id: str) -> list[Allocation]:
         """Every original line's refundable amount under a payment, in line order."""
