@@ -54,7 +54,12 @@ LATER_FIELDS: Final = {
 
 
 def _unset_later_field(field: Field[Any], value: object) -> bool:
-    """A field added after hashing began, at its default: left out of the hash."""
+    """Left out of the hash, and of a snapshot's digest (the same encoding).
+
+    A field added after hashing began, while at its default; derived state.
+    """
+    if field.metadata.get("derived"):
+        return True
     return bool(field.metadata.get("added_later")) and value == field.default
 
 

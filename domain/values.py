@@ -41,6 +41,8 @@ Metadata = Mapping[str, Any]
 # A field added to a value after its events were first hashed: while it holds
 # its default the hash chain leaves it out, so older events' hashes hold.
 ADDED_LATER: Final = {"added_later": True}
+# State a fold recomputes that older snapshots may lack: never compared.
+DERIVED: Final = {"derived": True}
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ class CaptureRecord(FlatRecord):
     # What free-amount refunds spread on each line (signed, like ``refunded``):
     # shares a later refund of the line itself may move to the capture's
     # other lines, since a PSP accounts refunds against the capture.
-    movable: tuple[Allocation, ...] = ()
+    # Derived from the events, kept for speed: a snapshot taken before it existed
+    # lacks it and must still match its events (it is left out of the digest).
+    movable: tuple[Allocation, ...] = field(default=(), metadata=DERIVED)
 
     def movable_on(self, line_id: int) -> int:
         return sum(a.amount for a in self.movable if a.line_id == line_id)
