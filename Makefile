@@ -40,7 +40,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict domain api projections store outbound
+	$(BIN)/mypy --strict domain api projections store outbound settlements
 	$(BIN)/lint-imports
 
 fmt: install

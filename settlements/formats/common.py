@@ -1,0 +1,34 @@
+"""What every format's parser shares: its batches, in the order the file names them."""
+
+from __future__ import annotations
+
+from settlements.model import ParsedFile, SettlementBatch, SettlementFileError
+
+MAX_ID = 200
+
+
+class Batches:
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self._batches: dict[str, SettlementBatch] = {}
+
+    def get(self, batch_id: str, currency: str, line: int) -> SettlementBatch:
+        if len(batch_id) > MAX_ID or any(c in batch_id for c in "/\\?#%"):
+            raise SettlementFileError(line, None, f"batch id {batch_id[:40]!r}…")
+        batch = self._batches.get(batch_id)
+        if batch is None:
+            batch = self._batches[batch_id] = SettlementBatch(
+                self.provider, batch_id, currency
+            )
+        elif batch.currency != currency:
+            raise SettlementFileError(
+                line,
+                None,
+                f"batch {batch_id} is settled in {batch.currency}, not {currency}",
+            )
+        return batch
+
+    def parsed(self, rows: int) -> ParsedFile:
+        if not self._batches:
+            raise SettlementFileError(1, None, "the file holds no settlement rows")
+        return ParsedFile(self.provider, list(self._batches.values()), rows)
