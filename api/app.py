@@ -34,6 +34,7 @@ from api.riverty import reads as riverty_reads
 from api.riverty import routes as riverty
 from api.routing import include_routes, install_fallback_handlers
 from api.settings import Settings
+from api.settlements import routes as settlements
 from api.webhooks import routes as webhooks
 from domain.application import OrderLedger
 
@@ -66,6 +67,7 @@ def create_app(
             app.state.projections = running.projections
             app.state.console_sessions = running.console_sessions
             app.state.outbound = running.outbound
+            app.state.settlements = running.settlements
             admissions = Admissions(running.keys)
             await admissions.open()
             app.state.admissions = admissions
@@ -103,6 +105,7 @@ def create_app(
     include_routes(app, finance.router)
     include_routes(app, orders.router)
     include_routes(app, webhooks.router)
+    include_routes(app, settlements.router)
     include_routes(app, console.router)
     include_routes(app, console_audit.router)
     include_routes(app, console_webhooks.router)

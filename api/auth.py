@@ -122,9 +122,25 @@ async def finance_reader(principal: Annotated[Principal, Depends(reader)]) -> Pr
     return principal
 
 
+async def settlement_keeper(
+    principal: Annotated[Principal, Depends(reader)],
+) -> Principal:
+    """SPEC §13: finance and admin keys record settlement facts and decisions.
+
+    A writer key moves order money, and may not.
+    """
+    if principal.role not in (Role.FINANCE, Role.ADMIN):
+        raise HTTPException(
+            403,
+            f"role {principal.role} cannot import settlements or resolve exceptions",
+        )
+    return principal
+
+
 Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]
 FinanceReader = Annotated[Principal, Depends(finance_reader)]
+SettlementKeeper = Annotated[Principal, Depends(settlement_keeper)]
 
 
 IdempotencyKey = Annotated[

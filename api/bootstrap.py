@@ -31,6 +31,7 @@ from outbound.service import Outbound
 from projections.account_index import ensure_account_indexes
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
+from settlements.service import Settlements
 from store.connections import check_pool_after_failure, one_connection_per_command
 from store.recorder import HorizonRecorder
 
@@ -110,6 +111,7 @@ class Services:
     projections: Projections
     console_sessions: ConsoleSessions
     outbound: Outbound
+    settlements: Settlements
 
 
 @contextmanager
@@ -142,12 +144,20 @@ def services(
         stack.callback(projections.close)
         outbound = open_outbound(ledger, url, settings)
         stack.callback(outbound.close)
+        settlements = open_settlements(url, settings, projections)
+        stack.callback(settlements.close)
         if settings.run_projections:
             projections.start()
         if settings.run_projections and settings.run_webhooks:
             outbound.start()
         yield Services(
-            ledger, keys, limiter, projections, ConsoleSessions(url, keys), outbound
+            ledger,
+            keys,
+            limiter,
+            projections,
+            ConsoleSessions(url, keys),
+            outbound,
+            settlements,
         )
 
 
@@ -160,6 +170,16 @@ def open_outbound(ledger: OrderLedger, url: str, settings: Settings) -> Outbound
             settings.db_schema,
             settings.webhook_sender(),
             followed_elsewhere=not (settings.run_projections and settings.run_webhooks),
+        )
+
+
+def open_settlements(
+    url: str, settings: Settings, projections: Projections | None = None
+) -> Settlements:
+    """Settlement imports and reconciliation (their tables created if missing)."""
+    with schema_lock(url):
+        return Settlements(
+            url, settings.db_schema, projections, settings.projection_wait
         )
 
 
