@@ -178,6 +178,7 @@ def open_settlements(
 ) -> Settlements:
     """Settlement imports and reconciliation (their tables created if missing)."""
     with schema_lock(url):
+        ensure_schema(url, settings.db_schema)
         return Settlements(
             url, settings.db_schema, projections, settings.projection_wait
         )

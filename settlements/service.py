@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -72,14 +73,22 @@ class Settlements:
         provider: str | None = None,
         filename: str | None = None,
         actor: str = "unknown",
+        progress: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
-        """Parse, then write whole or not at all; the same file again is the first."""
+        """Parse, then write whole or not at all; the same file again is the first.
+
+        ``progress`` hears each stage as it ends (a command line prints it).
+        """
+        say = progress or (lambda _: None)
         if len(content) > MAX_FILE_BYTES:
             raise SettlementFileError(
                 0, None, f"a file is at most {MAX_FILE_BYTES} bytes"
             )
         mapping = self.mapping(account, provider) if provider else None
+        started = time.perf_counter()
         parsed = formats.read(content, provider, mapping)
+        lines = sum(len(batch.lines) for batch in parsed.batches)
+        say(f"read {parsed.rows:,} rows of {parsed.provider} ({_since(started)})")
         checksum = hashlib.sha256(content).hexdigest()
         with self._connection() as conn:
             outcome = write_import(
@@ -92,6 +101,9 @@ class Settlements:
                 actor,
                 self.clock(),
             )
+            written = "wrote" if outcome.created else "already imported, wrote none of"
+            batch_count = len(parsed.batches)
+            say(f"{written} {lines:,} lines, {batch_count} batches ({_since(started)})")
             with conn.transaction(), conn.cursor() as curs:
                 batches = [
                     list_batches(
@@ -340,6 +352,10 @@ class Settlements:
             return reports.period(
                 curs, self.schema, account, as_of or self.clock(), first, last
             )
+
+
+def _since(started: float) -> str:
+    return f"{time.perf_counter() - started:.2f} s"
 
 
 def _batch_summary(batch: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``ledger report settlement`` and ``ledger reconcile``: the finance reports."""
+"""``ledger report settlement``, and ``ledger reconcile FILE``'s comparison."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ report_cli = typer.Typer(help="Finance reports.")
 
 def register(cli: typer.Typer) -> None:
     cli.add_typer(report_cli, name="report")
-    cli.command()(reconcile)
 
 
 @report_cli.command("settlement")
@@ -47,12 +46,8 @@ def report_settlement(
     )
 
 
-def reconcile(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    account: Annotated[str, typer.Option(help="the account the file settles")],
-    output: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-) -> None:
-    """Compare a PSP settlement CSV with the ledger; the result on stdout."""
+def reconcile_file(file: Path, account: str, output: str) -> None:
+    """Compare a CSV of the ledger's own format with the ledger; stdout."""
     text = file.read_text(encoding="utf-8")
     total = max(0, text.count("\n") - 1)
     rows: list[reconciliation.SettlementRow] = []

@@ -59,9 +59,13 @@ def captured(ledger, order, amounts, *, refunds=(), payment="P1"):
     ledger.create_order(ACCOUNT, order, "EUR", [item(1, total)])
     ledger.authorize(ACCOUNT, order, payment, [Allocation(1, total)])
     for reference, amount in amounts.items():
-        ledger.capture(ACCOUNT, order, payment, [Allocation(1, amount)], reference=reference)
+        ledger.capture(
+            ACCOUNT, order, payment, [Allocation(1, amount)], reference=reference
+        )
     for reference, amount in refunds:
-        ledger.refund(ACCOUNT, order, payment, [Allocation(1, amount)], reference=reference)
+        ledger.refund(
+            ACCOUNT, order, payment, [Allocation(1, amount)], reference=reference
+        )
 
 
 # Files of one test run name the same days, so the same file is the same bytes.
@@ -134,10 +138,16 @@ def statuses(batch):
 @pytest.mark.usefixtures("shop")
 class TestImportAndMatch:
     def test_a_batch_is_proven_and_its_lines_matched(self, settlements, clock):
-        imported = settlements.import_file(ACCOUNT, adyen_file(), filename="b7.csv", actor="k1")
+        imported = settlements.import_file(
+            ACCOUNT, adyen_file(), filename="b7.csv", actor="k1"
+        )
         assert imported["created"]
         (batch,) = imported["batches"]
-        assert (batch["provider"], batch["batch_id"], batch["balanced"]) == ("adyen", "7", True)
+        assert (batch["provider"], batch["batch_id"], batch["balanced"]) == (
+            "adyen",
+            "7",
+            True,
+        )
         clock.offset = timedelta(days=20)
         run = settlements.reconcile(ACCOUNT, actor="k1")
         shown = settlements.batch(ACCOUNT, "adyen", "7")
@@ -153,7 +163,11 @@ class TestImportAndMatch:
             10: "batch_movement",
         }
         assert run["match_rate"] == round(5 / 6, 4)
-        unsettled = [r for r in settlements.run(ACCOUNT, run["run_id"])["results"] if r["status"] == "not_yet_settled"]
+        unsettled = [
+            r
+            for r in settlements.run(ACCOUNT, run["run_id"])["results"]
+            if r["status"] == "not_yet_settled"
+        ]
         assert [(r["order_id"], r["age_days"]) for r in unsettled] == [("O-4", 20)]
         open_ = settlements.exceptions(ACCOUNT, "open")
         assert sorted(x["category"] for x in open_) == [
@@ -163,15 +177,22 @@ class TestImportAndMatch:
         ]
         payout = settlements.payouts(ACCOUNT)[0]
         assert payout["fees_by_type"] == {"Fee": -25, "transaction fees (inline)": -725}
-        assert (payout["open_exceptions"], payout["matched_share"]) == (2, round(5 / 6, 4))
+        assert (payout["open_exceptions"], payout["matched_share"]) == (
+            2,
+            round(5 / 6, 4),
+        )
 
-    def test_the_same_file_twice_changes_nothing(self, settlements, database_url, schema):
+    def test_the_same_file_twice_changes_nothing(
+        self, settlements, database_url, schema
+    ):
         first = settlements.import_file(ACCOUNT, adyen_file(), actor="k1")
         again = settlements.import_file(ACCOUNT, adyen_file(), actor="k2")
         assert (again["import_id"], again["created"]) == (first["import_id"], False)
         with psycopg.connect(database_url) as conn:
             count = conn.execute(
-                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, "settlement_lines"))
+                sql.SQL("SELECT count(*) FROM {}").format(
+                    sql.Identifier(schema, "settlement_lines")
+                )
             ).fetchone()[0]
         assert count == 9
 
@@ -202,9 +223,14 @@ class TestImportAndMatch:
         settlements.import_file(ACCOUNT, adyen_file("8", payout=100), actor="k")
         (batch,) = settlements.batches(ACCOUNT)
         assert (batch["balanced"], batch["proof"]["status"]) == (False, "unbalanced")
-        assert batch["proof"]["difference_minor"] == 9900 + 5950 + 3950 + 7475 - 2000 - 3500 + 1200 - 25 - 100
+        assert (
+            batch["proof"]["difference_minor"]
+            == 9900 + 5950 + 3950 + 7475 - 2000 - 3500 + 1200 - 25 - 100
+        )
         settlements.reconcile(ACCOUNT, actor="k")
-        assert "unbalanced_batch" in {x["category"] for x in settlements.exceptions(ACCOUNT)}
+        assert "unbalanced_batch" in {
+            x["category"] for x in settlements.exceptions(ACCOUNT)
+        }
 
     def test_a_bad_file_writes_nothing(self, settlements):
         bad = adyen_file().replace(b"60.00", b"60.001")
@@ -223,7 +249,9 @@ class TestImportAndMatch:
                 ("reconciliation_results", "TRUNCATE {}"),
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    conn.execute(sql.SQL(change).format(sql.Identifier(schema, table_name)))
+                    conn.execute(
+                        sql.SQL(change).format(sql.Identifier(schema, table_name))
+                    )
 
 
 @pytest.mark.usefixtures("shop")
@@ -231,11 +259,22 @@ class TestTheQueue:
     def test_resolved_by_hand_with_actor_and_reason(self, settlements, clock):
         settlements.import_file(ACCOUNT, adyen_file(), actor="k")
         settlements.reconcile(ACCOUNT, actor="k")
-        stranger = next(x for x in settlements.exceptions(ACCOUNT) if x["category"] == "settled_not_in_ledger")
+        stranger = next(
+            x
+            for x in settlements.exceptions(ACCOUNT)
+            if x["category"] == "settled_not_in_ledger"
+        )
         with pytest.raises(ExceptionError, match="note"):
             settlements.resolve(ACCOUNT, stranger["id"], "write_off", " ", actor="fin")
         with pytest.raises(ExceptionError, match="name its reference"):
-            settlements.resolve(ACCOUNT, stranger["id"], "matched", "POS sale", {"order_id": "O-2", "kind": "capture"}, actor="fin")
+            settlements.resolve(
+                ACCOUNT,
+                stranger["id"],
+                "matched",
+                "POS sale",
+                {"order_id": "O-2", "kind": "capture"},
+                actor="fin",
+            )
         done = settlements.resolve(
             ACCOUNT,
             stranger["id"],
@@ -245,30 +284,50 @@ class TestTheQueue:
             actor="fin",
         )
         assert done["status"] == "resolved"
-        assert (done["history"][0]["actor"], done["history"][0]["resolution"]) == ("fin", "matched")
+        assert (done["history"][0]["actor"], done["history"][0]["resolution"]) == (
+            "fin",
+            "matched",
+        )
         with pytest.raises(ExceptionError, match="not open"):
             settlements.resolve(ACCOUNT, stranger["id"], "timing", "again", actor="fin")
         settlements.reconcile(ACCOUNT, actor="k")
-        line = next(x for x in settlements.batch(ACCOUNT, "adyen", "7")["lines"] if x["order_ref"] == "POS-77")
+        line = next(
+            x
+            for x in settlements.batch(ACCOUNT, "adyen", "7")["lines"]
+            if x["order_ref"] == "POS-77"
+        )
         # a person's decision stands; the difference (1200 settled for 5000) shows
-        assert (line["match"]["status"], line["match"]["difference_minor"]) == ("matched", -3800)
+        assert (line["match"]["status"], line["match"]["difference_minor"]) == (
+            "matched",
+            -3800,
+        )
         assert line["match"]["order_id"] == "O-4"
         assert settlements.exceptions(ACCOUNT, "resolved")[0]["id"] == stranger["id"]
 
-    def test_closed_by_a_later_run_that_explains_it(self, settlements, shop, projections, clock):
+    def test_closed_by_a_later_run_that_explains_it(
+        self, settlements, shop, projections, clock
+    ):
         settlements.import_file(ACCOUNT, adyen_file(), actor="k")
         settlements.reconcile(ACCOUNT, actor="k")
-        stranger = next(x for x in settlements.exceptions(ACCOUNT) if x["category"] == "settled_not_in_ledger")
+        stranger = next(
+            x
+            for x in settlements.exceptions(ACCOUNT)
+            if x["category"] == "settled_not_in_ledger"
+        )
         captured(shop, "POS-77", {"POS-77": 1200})  # the sale reaches the ledger
         projections.catch_up()
         clock.offset = timedelta(seconds=5)
         run = settlements.reconcile(ACCOUNT, actor="k")
         assert run["queue"]["closed"] >= 1
-        closed = next(x for x in settlements.exceptions(ACCOUNT) if x["id"] == stranger["id"])
+        closed = next(
+            x for x in settlements.exceptions(ACCOUNT) if x["id"] == stranger["id"]
+        )
         assert closed["status"] == "closed"
         assert closed["history"][-1]["run_id"] == run["run_id"]
 
-    def test_a_run_as_of_the_past_reproduces_what_was_known(self, settlements, shop, projections, clock):
+    def test_a_run_as_of_the_past_reproduces_what_was_known(
+        self, settlements, shop, projections, clock
+    ):
         settlements.import_file(ACCOUNT, adyen_file(), actor="k")
         first = settlements.reconcile(ACCOUNT, actor="k")
         as_of = datetime.fromisoformat(first["as_of"])
@@ -280,7 +339,8 @@ class TestTheQueue:
         again = settlements.reconcile(ACCOUNT, as_of=as_of, actor="k")
         assert later["statuses"] != first["statuses"]
         strip = lambda run: [  # noqa: E731
-            {k: v for k, v in r.items()} for r in settlements.run(ACCOUNT, run["run_id"])["results"]
+            {k: v for k, v in r.items()}
+            for r in settlements.run(ACCOUNT, run["run_id"])["results"]
         ]
         assert strip(again) == strip(first)
         assert "queue" not in again  # a run of the past only reports
@@ -289,7 +349,12 @@ class TestTheQueue:
 @pytest.mark.usefixtures("shop")
 def test_klarna_payout_json_and_its_csv_make_one_proven_batch(settlements):
     rows = [
-        klarna_row("SALE", "100.00", merchant_reference1="O-1", merchant_capture_reference="O-1-C1"),
+        klarna_row(
+            "SALE",
+            "100.00",
+            merchant_reference1="O-1",
+            merchant_capture_reference="O-1-C1",
+        ),
         klarna_row("FEE", "-2.00", tax_amount="-0.50", merchant_reference1="O-1"),
     ]
     settlements.import_file(ACCOUNT, table(KLARNA_COLUMNS, rows).encode(), actor="k")
@@ -307,11 +372,28 @@ def test_klarna_payout_json_and_its_csv_make_one_proven_batch(settlements):
 @pytest.mark.usefixtures("shop")
 def test_dintero_events_take_the_settlements_currency(settlements):
     events = dintero_events(
-        {"T1": [{"settlement_id": "stl_1", "amount": 9900, "event_correlation_id": "O-1-C1", "capture": 10000, "refund": 0, "fee": 100}]}
+        {
+            "T1": [
+                {
+                    "settlement_id": "stl_1",
+                    "amount": 9900,
+                    "event_correlation_id": "O-1-C1",
+                    "capture": 10000,
+                    "refund": 0,
+                    "fee": 100,
+                }
+            ]
+        }
     ).encode()
     with pytest.raises(SettlementConflictError, match="currency"):
         settlements.import_file(ACCOUNT, events, actor="k")
-    settlements.import_file(ACCOUNT, dintero_settlements([dintero_settlement("stl_1", 10000, 0, 100, "EUR")]).encode(), actor="k")
+    settlements.import_file(
+        ACCOUNT,
+        dintero_settlements(
+            [dintero_settlement("stl_1", 10000, 0, 100, "EUR")]
+        ).encode(),
+        actor="k",
+    )
     settlements.import_file(ACCOUNT, events, actor="k")
     (batch,) = settlements.batches(ACCOUNT)
     assert (batch["currency"], batch["proof"]["status"]) == ("EUR", "balanced")
