@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.e2e.dintero import NATIVE, chair, create_order, ok, operation
@@ -81,7 +82,7 @@ def chargeback_file():
     return table(ADYEN_COLUMNS, rows).encode()
 
 
-def test_import_reconcile_resolve_and_report(api, writer, finance):
+def test_import_reconcile_resolve_and_report(writer, finance):
     order_id, capture_id, refund_id = paid(writer, 10_000, 6000, 1000, "PAY-1")
     declared, events = dintero_files(capture_id, refund_id, "PAY-1")
     imports = f"{NATIVE}/settlements/imports"
@@ -174,7 +175,7 @@ def test_import_reconcile_resolve_and_report(api, writer, finance):
     assert {r["batch_id"] for r in rows} == {"stl_1", "7"}
 
 
-def test_refusals_name_line_and_column(finance, writer):
+def test_refusals_name_line_and_column(finance):
     bad = table(
         ADYEN_COLUMNS, [adyen_row("Settled", **{"Net Credit (NC)": "1.001"})]
     ).encode()
@@ -202,7 +203,13 @@ def test_refusals_name_line_and_column(finance, writer):
     saved = ok(
         finance.put(
             f"{NATIVE}/settlements/mappings/riverty",
-            content=b'{"columns": {"type": 1, "net": 2}, "record": {"column": 0, "value": "D"}, "types": {"S": "capture"}}',
+            content=json.dumps(
+                {
+                    "columns": {"type": 1, "net": 2},
+                    "record": {"column": 0, "value": "D"},
+                    "types": {"S": "capture"},
+                }
+            ).encode(),
         )
     )
     assert saved["version"] == 1
