@@ -14,6 +14,7 @@ from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
 from api.console import audit_pages as console_audit
 from api.console import pages as console
+from api.console import settlement_pages as console_settlements
 from api.console import webhook_pages as console_webhooks
 from api.dintero import orders as dintero_orders
 from api.dintero import routes as dintero
@@ -109,6 +110,7 @@ def create_app(
     include_routes(app, console.router)
     include_routes(app, console_audit.router)
     include_routes(app, console_webhooks.router)
+    include_routes(app, console_settlements.router)
     docs.install(app)
     with_links(app)
     return app

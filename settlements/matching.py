@@ -35,6 +35,7 @@ class Movement:
     currency: str
     occurred_at: datetime
     reference: str | None = None
+    operation_id: str | None = None  # the id the API answered the operation with
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,10 @@ def _by_reference(
     """Lines naming an operation the ledger knows; several may name one."""
     index: dict[tuple[str, str], str] = {}
     for movement in free.values():
-        reference = fold(movement.reference)
-        if reference:
-            index.setdefault((movement.kind, reference), movement.key)
+        for name in (movement.reference, movement.operation_id):
+            reference = fold(name)
+            if reference:
+                index.setdefault((movement.kind, reference), movement.key)
     rest = []
     for item in items:
         key = next(

@@ -18,6 +18,7 @@ from typing import Any, Final
 from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
+from domain.operations import operation_id
 from settlements import exceptions
 from settlements.batches import list_batches
 from settlements.matching import WINDOW_AFTER, WINDOW_BEFORE, Line, Movement, match
@@ -88,13 +89,14 @@ def movements_of(
         sql.SQL(
             "SELECT order_id, payment_id, kind, sum(amount)::bigint AS amount,"
             " currency,"
-            " reference, occurred_at, notification_id FROM {}.journal"
+            " reference, occurred_at, notification_id, originator_id, version"
+            " FROM {}.journal"
             " WHERE account = %(account)s AND kind IN ('capture', 'refund')"
             " AND occurred_at <= %(as_of)s"
             " AND (%(start)s::timestamptz IS NULL OR occurred_at >= %(start)s)"
             " AND (%(end)s::timestamptz IS NULL OR occurred_at <= %(end)s)"
             " GROUP BY notification_id, order_id, payment_id, kind, currency,"
-            " reference, occurred_at ORDER BY notification_id"
+            " reference, occurred_at, originator_id, version ORDER BY notification_id"
         ).format(sql.Identifier(schema)),
         params,
     )
@@ -108,6 +110,7 @@ def movements_of(
             r["currency"],
             r["occurred_at"],
             r["reference"],
+            operation_id(r["originator_id"], r["version"]),
         )
         for r in curs.fetchall()
     ]

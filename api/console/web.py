@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.console.sessions import ConsoleSession, ConsoleSessions
 from api.context import current_request_id
-from domain.money import EXPONENTS
+from settlements.cells import exponent as currency_exponent
 
 PREFIX = "/console"
 SESSION_COOKIE = "ledger_console"
@@ -31,7 +31,7 @@ def major(amount: int | None, currency: str) -> str:
     """Minor units as major units: ``123450, "NOK"`` → ``1,234.50 NOK``."""
     if amount is None:
         return ""
-    exponent = EXPONENTS.get(currency, 2)
+    exponent = currency_exponent(currency)  # ISO 4217, beyond the order currencies
     value = Decimal(amount).scaleb(-exponent)
     return f"{value:,.{exponent}f} {currency}"
 

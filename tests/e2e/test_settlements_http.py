@@ -35,9 +35,11 @@ def paid(writer, gross, capture, refund, payment):
 
 def dintero_files(capture_id, refund_id, payment):
     declared = dintero_settlements([dintero_settlement("stl_1", 6000, 1000, 60)])
+    # The transaction id is Dintero's, not a payment id the ledger holds: the
+    # lines match on the operation ids the ledger answered with.
     events = dintero_events(
         {
-            payment: [
+            f"P00000000.{payment}": [
                 {
                     "settlement_id": "stl_1",
                     "amount": 5940,
