@@ -1,4 +1,4 @@
-"""A finance user's payouts in headless Chromium: upload, prove, match, work the queue."""
+"""Payouts in headless Chromium: upload, prove, match, work the queue to zero."""
 
 from __future__ import annotations
 
@@ -82,7 +82,8 @@ def test_upload_prove_match_and_work_the_exceptions_to_zero(page, api, writer):
         page.locator("tr[data-line='3']").get_attribute("data-match") == "not_in_ledger"
     )
     fees = page.locator("#fees").inner_text()
-    assert "Fee" in fees and "-1.00 NOK" in fees
+    assert "Fee" in fees
+    assert "-1.00 NOK" in fees
     shot(page, "payout")
 
     page.click("nav a:has-text('Exceptions')")
