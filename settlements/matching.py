@@ -116,8 +116,13 @@ def match(
     for key, paired in pairs.items():
         movement = free.pop(key)
         _settle(outcome, paired, [movement])
-    for step in (_by_payment, _by_order):
-        rest = [item for item in rest if not step(item, free, outcome)]
+    groups = _grouped(movements)
+    for same, differ in (("provider_payment_ref", False), ("order_ref", True)):
+        rest = [
+            item
+            for item in rest
+            if not _by_amount(item, free, groups, outcome, same, differ=differ)
+        ]
     for item in rest:
         for line in item.lines:
             outcome.lines[line.line_id] = LineResult("not_in_ledger")
@@ -191,35 +196,46 @@ def _in_window(item: _Item, movement: Movement) -> bool:
     )
 
 
-def _candidates(item: _Item, free: dict[str, Movement], same: str) -> list[Movement]:
+Groups = dict[tuple[str, str, str], list[Movement]]
+
+
+def _grouped(movements: Sequence[Movement]) -> Groups:
+    """Movements by (which key, kind, its value), in time order: one look-up a line."""
+    groups: Groups = defaultdict(list)
+    for m in sorted(movements, key=lambda m: (m.occurred_at, m.key)):
+        groups["order_ref", m.kind, m.order_id].append(m)
+        groups["provider_payment_ref", m.kind, m.payment_id].append(m)
+    return groups
+
+
+def _candidates(
+    item: _Item, free: dict[str, Movement], groups: Groups, same: str
+) -> list[Movement]:
     ref = item.ref(same)
     if ref is None:
         return []
-    attribute = "order_id" if same == "order_ref" else "payment_id"
-    return sorted(
-        (
-            m
-            for m in free.values()
-            if m.kind == item.kind
-            and getattr(m, attribute) == ref
-            and _in_window(item, m)
-        ),
-        key=lambda m: (m.occurred_at, m.key),
-    )
+    return [
+        m
+        for m in groups.get((same, item.kind, ref), ())
+        if m.key in free and _in_window(item, m)
+    ]
 
 
-def _by_payment(item: _Item, free: dict[str, Movement], outcome: Outcome) -> bool:
-    return _by_amount(item, free, outcome, "provider_payment_ref", differ=False)
-
-
-def _by_order(item: _Item, free: dict[str, Movement], outcome: Outcome) -> bool:
-    return _by_amount(item, free, outcome, "order_ref", differ=True)
-
-
-def _by_amount(
-    item: _Item, free: dict[str, Movement], outcome: Outcome, same: str, *, differ: bool
+def _by_amount(  # noqa: PLR0913 - one step of the match
+    item: _Item,
+    free: dict[str, Movement],
+    groups: Groups,
+    outcome: Outcome,
+    same: str,
+    *,
+    differ: bool,
 ) -> bool:
-    candidates = _candidates(item, free, same)
+    """The line's payment's (or order's) unsettled movements, by amount.
+
+    One of that amount, or all of them together; by order, also the only one
+    there is (its amount then differs).
+    """
+    candidates = _candidates(item, free, groups, same)
     chosen = next(([m] for m in candidates if m.amount == item.settled), None)
     if (
         chosen is None

@@ -56,6 +56,8 @@ def _read_csv(
 def _read_json(text: str, provider: str | None) -> ParsedFile:
     try:
         document: Any = json.loads(text)
+    except RecursionError:
+        raise SettlementFileError(1, None, "the JSON nests too deep") from None
     except ValueError as error:
         line = getattr(error, "lineno", 1)
         raise SettlementFileError(line, None, f"not JSON: {error}") from None

@@ -91,7 +91,8 @@ def parse_events(document: Mapping[str, Any]) -> ParsedFile:
     batches = Batches("dintero")
     line_no = 0
     for number, transaction in enumerate(document["transactions"], start=1):
-        events = (transaction.get("settlements") or {}).get("events")
+        settlements = transaction.get("settlements")
+        events = settlements.get("events") if isinstance(settlements, dict) else None
         if not isinstance(events, list):
             raise SettlementFileError(number, "settlements.events", "is not a list")
         for event in events:

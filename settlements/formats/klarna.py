@@ -168,7 +168,7 @@ def _transaction(batches: Batches, number: int, item: Any) -> None:  # noqa: ANN
     batch = batches.get(reference, code, number)
     fields = {
         "type": str(item.get("type", "")),
-        "detailed_type": item.get("detailed_type"),
+        "detailed_type": cells.text_or_none(item.get("detailed_type")),
         "amount": cells.json_minor(item.get("amount"), number, "amount"),
         "tax_amount": cells.json_minor(item.get("vat_amount", 0), number, "vat_amount"),
         "capture_date": item.get("capture_date"),

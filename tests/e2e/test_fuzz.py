@@ -197,3 +197,26 @@ def test_the_linked_flows_statefully(api, fuzz_ledger):
     with api.client(api.finance) as finance:
         for order_ref in written:
             assert_reads_back(finance, fuzz_ledger, order_ref)
+
+
+SETTLEMENT_PATHS = r"/(settlements|reconciliation/|reports/payouts)"
+
+
+@schema.include(path_regex=SETTLEMENT_PATHS).parametrize()
+@settings(
+    max_examples=max(20, settings.default.max_examples // 3),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_settlement_operations_with_a_finance_key(case, api):
+    """The settlement operations past the role check: no 5xx, every 4xx a problem."""
+    parameters = case.path_parameters or {}
+    if "aid" in parameters:
+        parameters["aid"] = ACCOUNT
+    response = case.call_and_validate(
+        base_url=api.base,
+        headers={"Authorization": f"Bearer {api.finance}"},
+        excluded_checks=NOT_CLAIMED,
+    )
+    if 400 <= response.status_code < 500:
+        assert_well_formed_error(case.path, response)
