@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
 from psycopg import sql
 
@@ -10,8 +12,15 @@ from projections.views import VIEWS
 READ_MODEL_TABLES = tuple(table for view in VIEWS.values() for table in view.tables)
 
 
-def grant_finance_role(url: str, schema: str, role: str = "ledger_finance") -> None:
+def grant_finance_role(
+    url: str,
+    schema: str,
+    role: str = "ledger_finance",
+    more_tables: Sequence[str] = (),
+) -> None:
     """Create ``role`` (NOLOGIN) if missing and let it read the read models.
+
+    ``more_tables``: other finance tables it may read (the settlements').
 
     It gets no privilege on the event store, the snapshots or the API keys.
     A DBA then grants it to a login role: ``GRANT ledger_finance TO metabase;``.
@@ -28,7 +37,7 @@ def grant_finance_role(url: str, schema: str, role: str = "ledger_finance") -> N
             )
         )
         tables = sql.SQL(", ").join(
-            sql.Identifier(schema, t) for t in READ_MODEL_TABLES
+            sql.Identifier(schema, t) for t in (*READ_MODEL_TABLES, *more_tables)
         )
         conn.execute(
             sql.SQL("GRANT SELECT ON {} TO {}").format(tables, sql.Identifier(role))

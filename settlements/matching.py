@@ -221,7 +221,7 @@ def _candidates(
     ]
 
 
-def _by_amount(  # noqa: PLR0913 - one step of the match
+def _by_amount(
     item: _Item,
     free: dict[str, Movement],
     groups: Groups,

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from api.bootstrap import ledger_and_projections
+from api.bootstrap import ledger_and_projections, open_settlements
 from api.database import database
 from api.settings import Settings
 from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
 from projections.views import VIEWS
+from settlements.ddl import TABLES as SETTLEMENT_TABLES
 
 projections_cli = typer.Typer(help="Read models: rebuild, status.")
 
@@ -64,8 +65,10 @@ def projections_status() -> None:
 def projections_grant_finance(
     role: Annotated[str, typer.Option(help="the read-only role")] = "ledger_finance",
 ) -> None:
-    """Create a read-only role with SELECT on the read-model tables only."""
+    """Create a read-only role with SELECT on the read models and settlements only."""
     settings = Settings()
     with ledger_and_projections(settings), database(settings) as url:
-        grant_finance_role(url, settings.db_schema, role)
-    typer.echo(f"{role} may read {', '.join(READ_MODEL_TABLES)}", err=True)
+        open_settlements(url, settings).close()  # their tables, to be granted
+        grant_finance_role(url, settings.db_schema, role, SETTLEMENT_TABLES)
+    tables = (*READ_MODEL_TABLES, *SETTLEMENT_TABLES)
+    typer.echo(f"{role} may read {', '.join(tables)}", err=True)

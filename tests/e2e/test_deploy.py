@@ -16,6 +16,7 @@ from psycopg import sql
 
 from api.keys import KeyStore, Role
 from projections.finance_role import READ_MODEL_TABLES
+from settlements.ddl import TABLES as SETTLEMENT_TABLES
 from tests.e2e.conftest import LEDGER
 from tests.e2e.test_serve import free_port, wait_until_live
 
@@ -72,14 +73,14 @@ def test_kubernetes_manifests_have_probes_resources_and_secret_refs():
     assert service["spec"]["selector"] == api["spec"]["selector"]["matchLabels"]
 
 
-def test_the_finance_role_sql_grants_the_read_models():
+def test_the_finance_role_sql_grants_the_read_models_and_settlements():
     text = (DEPLOY / "sql" / "002_finance_role.sql").read_text()
     granted = set(
         re.findall(
             r"public\.(\w+)", text.split("GRANT SELECT ON", 1)[1].split("TO", 1)[0]
         )
     )
-    assert granted == set(READ_MODEL_TABLES)
+    assert granted == {*READ_MODEL_TABLES, *SETTLEMENT_TABLES}
 
 
 def test_api_and_projector_as_two_processes(env, database_url, schema, tmp_path):

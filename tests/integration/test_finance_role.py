@@ -10,6 +10,8 @@ from psycopg import sql
 
 from projections.finance_role import READ_MODEL_TABLES, grant_finance_role
 from projections.setup import open_views
+from settlements.ddl import TABLES as SETTLEMENT_TABLES
+from settlements.service import Settlements
 
 
 @pytest.fixture
@@ -24,11 +26,12 @@ def role(database_url: str):
 @pytest.mark.usefixtures("pg_ledger")  # its tables must exist to be refused
 def test_selects_read_models_and_nothing_else(database_url, schema, role):
     views = open_views(database_url, schema)
-    grant_finance_role(database_url, schema, role)
-    grant_finance_role(database_url, schema, role)  # twice is harmless
+    Settlements(database_url, schema).close()  # the settlement tables
+    grant_finance_role(database_url, schema, role, SETTLEMENT_TABLES)
+    grant_finance_role(database_url, schema, role, SETTLEMENT_TABLES)  # harmless
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        for table in READ_MODEL_TABLES:
+        for table in (*READ_MODEL_TABLES, *SETTLEMENT_TABLES):
             conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
             )
@@ -39,9 +42,10 @@ def test_selects_read_models_and_nothing_else(database_url, schema, role):
                         sql.Identifier(schema, forbidden)
                     )
                 )
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(
-                sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, "journal"))
-            )
+        for table in ("journal", "settlement_lines"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(
+                    sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, table))
+                )
     for view in views:
         view.datastore.close()
