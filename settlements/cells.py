@@ -114,30 +114,39 @@ def zone(name: str) -> timezone | ZoneInfo:
         return UTC
 
 
-def timestamp(
-    text: str, line: int, column: str, tz: timezone | ZoneInfo = UTC
-) -> datetime | None:
-    """ISO 8601, ``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DD`` or ``YYYYMMDD``; UTC."""
+def _as_written(text: str, line: int, column: str) -> datetime | None:
+    """ISO 8601, ``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DD`` or ``YYYYMMDD``."""
     cell = text.strip()
     if not cell:
         return None
     try:
         if re.fullmatch(r"[0-9]{8}", cell):
-            parsed = datetime.strptime(cell, "%Y%m%d")  # noqa: DTZ007 - zone below
+            parsed = datetime.strptime(cell, "%Y%m%d")  # noqa: DTZ007 - as written
         else:
             parsed = datetime.fromisoformat(cell)
     except ValueError:
         raise SettlementFileError(line, column, f"{text!r} is not a date") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
     if not 1970 <= parsed.year <= 9998:  # noqa: PLR2004 - SPEC §12's range
         raise SettlementFileError(line, column, f"{text!r} is out of range")
+    return parsed
+
+
+def timestamp(
+    text: str, line: int, column: str, tz: timezone | ZoneInfo = UTC
+) -> datetime | None:
+    """The instant, in UTC; a time without a zone is in ``tz``."""
+    parsed = _as_written(text, line, column)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
 
 
 def day(text: str, line: int, column: str) -> date | None:
-    moment = timestamp(text, line, column)
-    return moment.date() if moment else None
+    """The date as the file wrote it, in its own zone: a payout's value date."""
+    parsed = _as_written(text, line, column)
+    return parsed.date() if parsed else None
 
 
 def text_or_none(value: object) -> str | None:

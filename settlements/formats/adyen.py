@@ -82,10 +82,19 @@ def _add(batches: Batches, row: Row) -> None:
         "Booking Date",
         cells.zone(row.get("Booking Date TimeZone")),
     )
+    created = cells.timestamp(
+        row.get("Creation Date"),
+        row.line,
+        "Creation Date",
+        cells.zone(row.get("TimeZone")),
+    )
     if line_type == "payout":
         batch.payout_amount = (batch.payout_amount or 0) - net
         batch.payout_reference = row.get("Modification Reference") or None
-        batch.payout_date = booked.date() if booked else batch.payout_date
+        # The value date as written (older reports have no Booking Date).
+        written = "Booking Date" if row.get("Booking Date") else "Creation Date"
+        paid = cells.day(row.get(written), row.line, written)
+        batch.payout_date = paid or batch.payout_date
     elif line_type == "carry":
         batch.carry_in += max(net, 0)
         batch.carry_out += max(-net, 0)
@@ -120,12 +129,7 @@ def _add(batches: Batches, row: Row) -> None:
             provider_operation_ref=row.get("Modification Reference") or None
             if about_payment
             else None,
-            occurred_at=cells.timestamp(
-                row.get("Creation Date"),
-                row.line,
-                "Creation Date",
-                cells.zone(row.get("TimeZone")),
-            ),
+            occurred_at=created,
             booked_at=booked,
             raw=row.raw(),
         )

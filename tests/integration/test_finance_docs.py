@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from projections.setup import Projections, open_views
+from settlements.service import Settlements
 from tests.integration.workload import run_workload
 
 DOC = Path(__file__).parents[2] / "docs" / "finance-schema.md"
@@ -21,6 +22,7 @@ def runnable_queries() -> list[str]:
 
 def test_every_documented_query_runs(pg_ledger, database_url, schema):
     run_workload(pg_ledger, seed=4, orders=4, steps=30)
+    Settlements(database_url, schema).close()  # the settlement tables
     projections = Projections(pg_ledger, open_views(database_url, schema))
     try:
         projections.catch_up()
