@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +43,7 @@ def currency(text: str, line: int, column: str) -> str:
     return code
 
 
+@cache
 def exponent(code: str) -> int:
     return int(get_currency_precision(code))
 
@@ -53,12 +53,16 @@ def decimal_minor(text: str, code: str, line: int, column: str) -> int:
     cell = text.strip()
     if not DECIMAL.fullmatch(cell):
         raise SettlementFileError(line, column, f"{text!r} is not a decimal amount")
-    value = Decimal(cell).scaleb(exponent(code))
-    if value != value.to_integral_value():
+    places = exponent(code)
+    whole, _, fraction = cell.partition(".")
+    fraction = fraction.rstrip("0")
+    if len(fraction) > places:
         raise SettlementFileError(
             line, column, f"{text!r} has more decimals than {code} has minor units"
         )
-    return _bounded(int(value), line, column)
+    sign = -1 if whole.startswith("-") else 1
+    units = abs(int(whole)) * 10**places + int(fraction.ljust(places, "0") or "0")
+    return _bounded(sign * units, line, column)
 
 
 def integer_minor(text: str, line: int, column: str) -> int:
@@ -102,6 +106,7 @@ def signed_by_type(value: int, direction: int, line: int, column: str) -> int:
     return value
 
 
+@cache
 def zone(name: str) -> timezone | ZoneInfo:
     label = name.strip()
     if not label:
@@ -120,14 +125,20 @@ def _as_written(text: str, line: int, column: str) -> datetime | None:
     if not cell:
         return None
     try:
-        if re.fullmatch(r"[0-9]{8}", cell):
-            parsed = datetime.strptime(cell, "%Y%m%d")  # noqa: DTZ007 - as written
-        else:
-            parsed = datetime.fromisoformat(cell)
+        return _parsed(cell)
     except ValueError:
         raise SettlementFileError(line, column, f"{text!r} is not a date") from None
+
+
+@lru_cache(maxsize=4096)  # a report repeats its booking and payout dates
+def _parsed(cell: str) -> datetime:
+    if re.fullmatch(r"[0-9]{8}", cell):
+        parsed = datetime.strptime(cell, "%Y%m%d")  # noqa: DTZ007 - as written
+    else:
+        parsed = datetime.fromisoformat(cell)
     if not 1970 <= parsed.year <= 9998:  # noqa: PLR2004 - SPEC §12's range
-        raise SettlementFileError(line, column, f"{text!r} is out of range")
+        msg = "out of range"
+        raise ValueError(msg)
     return parsed
 
 

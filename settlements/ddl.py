@@ -108,6 +108,7 @@ TRIGGERS: Final = (
 def create_tables(conn: psycopg.Connection[object], schema: str) -> None:
     name = sql.Identifier(schema)
     with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
         for statement in STATEMENTS:
             conn.execute(sql.SQL(statement).format(schema=name))
         conn.execute(sql.SQL(APPEND_ONLY).format(schema=name))

@@ -5,10 +5,16 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from settlements.model import SettlementFileError
 
 DELIMITERS = (",", ";", "\t")
+
+
+@cache
+def _folded(column: str) -> str:
+    return column.casefold()
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,7 @@ class Row:
     cells: dict[str, str]
 
     def get(self, column: str) -> str:
-        return self.cells.get(column.casefold(), "").strip()
+        return self.cells.get(_folded(column), "")
 
     def need(self, column: str) -> str:
         value = self.get(column)
@@ -50,7 +56,7 @@ def rows(text: str, required: Sequence[str]) -> Iterator[Row]:
                 raise SettlementFileError(
                     number, None, f"{len(cells)} cells under {len(header)} columns"
                 )
-            yield Row(number, dict(zip(header, cells, strict=False)))
+            yield Row(number, dict(zip(header, map(str.strip, cells), strict=False)))
     except csv.Error as error:
         raise SettlementFileError(reader.line_num, None, f"not CSV: {error}") from None
 

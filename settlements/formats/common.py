@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.bounds import check_path_id
+from domain.errors import LedgerError
 from settlements.model import ParsedFile, SettlementBatch, SettlementFileError
-
-MAX_ID = 200
 
 
 class Batches:
@@ -13,10 +13,12 @@ class Batches:
         self._batches: dict[str, SettlementBatch] = {}
 
     def get(self, batch_id: str, currency: str, line: int) -> SettlementBatch:
-        if len(batch_id) > MAX_ID or any(c in batch_id for c in "/\\?#%"):
-            raise SettlementFileError(line, None, f"batch id {batch_id[:40]!r}…")
         batch = self._batches.get(batch_id)
         if batch is None:
+            try:
+                check_path_id(batch_id, "batch id")
+            except LedgerError as error:
+                raise SettlementFileError(line, None, str(error)) from None
             batch = self._batches[batch_id] = SettlementBatch(
                 self.provider, batch_id, currency
             )

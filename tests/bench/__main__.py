@@ -14,6 +14,7 @@ from tests.bench import (
     bench_http,
     bench_projections,
     bench_reads,
+    bench_settlements,
     bench_webhooks,
 )
 from tests.bench.report import Report
@@ -25,6 +26,7 @@ BENCHMARKS = (
     bench_reads,
     bench_http,
     bench_webhooks,
+    bench_settlements,
 )
 
 
