@@ -17,7 +17,9 @@ from settlements.model import SettlementFileError
 
 DECIMAL: Final = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 INTEGER: Final = re.compile(r"[+-]?[0-9]+")
-MAX_MINOR: Final = 2**63 - 1
+# Ten billion in major units a cell: a file's sum of millions of cells still
+# fits the bigint it is summed into.
+MAX_MINOR: Final = 10**12
 # The abbreviations Adyen writes in its TimeZone columns that are not zone keys.
 ABBREVIATIONS: Final = {
     "BST": 1,

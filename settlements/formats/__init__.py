@@ -63,6 +63,12 @@ def _read_json(text: str, provider: str | None) -> ParsedFile:
         raise SettlementFileError(line, None, f"not JSON: {error}") from None
     if not isinstance(document, dict):
         raise SettlementFileError(1, None, "a JSON report is an object")
+    try:  # an escaped lone surrogate or NUL would not fit a text column
+        stored = json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise SettlementFileError(1, None, "a string is not Unicode text") from None
+    if b"\\u0000" in stored:
+        raise SettlementFileError(1, None, "a string holds NUL")
     if provider in (None, "dintero") and dintero.looks_like_settlements(document):
         return dintero.parse_settlements(document)
     if provider in (None, "dintero") and dintero.looks_like_events(document):

@@ -69,3 +69,22 @@ def test_any_json_inside_each_providers_objects(first, second):
         {"payouts": [first], "transactions": [second]},
     ):
         refused_or_read(json.dumps(document).encode())
+
+
+def test_values_that_would_not_fit_a_column_are_refused():
+    sale = {
+        "type": "SALE",
+        "amount": 5,
+        "currency_code": "SEK",
+        "payment_reference": "x",
+    }
+    for hostile in (
+        {**sale, "merchant_reference1": "\ud800"},  # a lone surrogate, escaped
+        {**sale, "payment_reference": "x\u0000"},
+        {**sale, "amount": 10**13},  # sums of many must still fit a bigint
+    ):
+        try:
+            read(json.dumps({"transactions": [hostile]}).encode())
+        except SettlementFileError:
+            continue
+        raise AssertionError(hostile)
