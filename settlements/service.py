@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from psycopg import Connection, Cursor, sql
+from psycopg import Connection, sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
@@ -21,6 +20,7 @@ from settlements.ddl import create_tables
 from settlements.exceptions import ExceptionError, Resolution
 from settlements.mapping import ColumnMapping, from_document, load
 from settlements.model import PROVIDERS, SettlementFileError
+from settlements.shown import batch_summary, jsonable, latest_matches, shown_line
 from settlements.store import write_import
 
 MAX_FILE_BYTES: Final = 128 * 1024 * 1024
@@ -122,7 +122,7 @@ class Settlements:
             "provider": outcome.provider,
             "checksum": checksum,
             "rows": parsed.rows,
-            "batches": [_batch_summary(batch) for batch in batches],
+            "batches": [batch_summary(batch) for batch in batches],
         }
 
     def save_mapping(
@@ -178,7 +178,7 @@ class Settlements:
             found = list_batches(
                 curs, self.schema, account, as_of or self.clock(), provider, first, last
             )
-        return [_batch_summary(batch) | {"proof": batch["proof"]} for batch in found]
+        return [batch_summary(batch) | {"proof": batch["proof"]} for batch in found]
 
     def batch(
         self, account: str, provider: str, batch_id: str, as_of: datetime | None = None
@@ -191,7 +191,7 @@ class Settlements:
             if not found:
                 raise BatchNotFoundError(f"{provider}/{batch_id}")
             lines = batch_lines(curs, self.schema, account, provider, batch_id)
-            matches = _latest_matches(curs, self.schema, account, moment)
+            matches = latest_matches(curs, self.schema, account, moment)
             payout = next(
                 (
                     p
@@ -203,9 +203,7 @@ class Settlements:
         return {
             **found[0],
             "fees_by_type": payout.get("fees_by_type", {}),
-            "lines": [
-                _shown_line(line, matches.get(line["line_id"])) for line in lines
-            ],
+            "lines": [shown_line(line, matches.get(line["line_id"])) for line in lines],
         }
 
     def reconcile(
@@ -248,7 +246,7 @@ class Settlements:
                 (run_id,),
             )
             results = [dict(row) for row in curs.fetchall()]
-        return {**_jsonable(dict(run)), "results": results}
+        return {**jsonable(dict(run)), "results": results}
 
     def exceptions(
         self, account: str, status: str | None = None, as_of: datetime | None = None
@@ -356,58 +354,3 @@ class Settlements:
 
 def _since(started: float) -> str:
     return f"{time.perf_counter() - started:.2f} s"
-
-
-def _batch_summary(batch: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: batch[key]
-        for key in (
-            "provider",
-            "batch_id",
-            "currency",
-            "payout_amount",
-            "payout_date",
-            "payout_reference",
-            "balanced",
-            "lines",
-        )
-    } | {"proof_status": batch["proof"]["status"]}
-
-
-def _latest_matches(
-    curs: Cursor[DictRow], schema: str, account: str, as_of: datetime
-) -> dict[str, Any]:
-    curs.execute(
-        sql.SQL(
-            "SELECT DISTINCT ON (res.line_id) res.line_id, res.status, res.order_id,"
-            " res.operation, res.difference_minor, res.ledger_refs, run.run_id"
-            " FROM {0}.reconciliation_results res JOIN {0}.reconciliation_runs run"
-            " USING (run_id) WHERE run.account = %s AND run.started_at <= %s"
-            " AND res.line_id IS NOT NULL ORDER BY res.line_id, run.started_at DESC"
-        ).format(sql.Identifier(schema)),
-        (account, as_of),
-    )
-    return {row["line_id"]: dict(row) for row in curs.fetchall()}
-
-
-def _shown_line(line: dict[str, Any], match: dict[str, Any] | None) -> dict[str, Any]:
-    shown = _jsonable(line)
-    shown["match"] = (
-        {
-            "status": match["status"],
-            "order_id": match["order_id"],
-            "operation": match["operation"],
-            "difference_minor": match["difference_minor"],
-            "ledger_refs": match["ledger_refs"],
-            "run_id": match["run_id"],
-        }
-        if match
-        else {"status": "not_reconciled", "order_id": None, "operation": None,
-              "difference_minor": None, "ledger_refs": [], "run_id": None}
-    )  # fmt: skip
-    return shown
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    shown: dict[str, Any] = json.loads(json.dumps(row, default=lambda v: v.isoformat()))
-    return shown
