@@ -7,7 +7,6 @@ admin keys upload, run and resolve, as in the API (SPEC §13).
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.console.errors import ConsoleRoute
 from api.console.sessions import ConsoleSession
-from api.console.web import PREFIX, Session, check_csrf, page
+from api.console.web import PREFIX, Session, account_if, check_csrf, page
 from api.keys import Role
 from api.settlements.answers import answered, settlements_of
 from settlements.exceptions import RESOLUTIONS, STATES
@@ -26,17 +25,12 @@ from settlements.store import SettlementConflictError
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
+KEEPERS = (Role.FINANCE, Role.ADMIN)
 
 
 def _keeping(session: ConsoleSession) -> str:
     """The session's account, if its key may record settlement facts."""
-    if session.principal.role not in (Role.FINANCE, Role.ADMIN):
-        raise HTTPException(
-            HTTPStatus.FORBIDDEN,
-            f"a {session.principal.role} key cannot import settlements or resolve"
-            " exceptions; sign in with a finance or admin key",
-        )
-    return session.principal.account
+    return account_if(session, KEEPERS, "import settlements or resolve exceptions")
 
 
 def _payouts_page(
@@ -50,7 +44,7 @@ def _payouts_page(
         "payouts": service.payouts(account),
         "open_exceptions": len(service.exceptions(account, "open")),
         "providers": PROVIDERS,
-        "may_keep": session.principal.role in (Role.FINANCE, Role.ADMIN),
+        "may_keep": session.principal.role in KEEPERS,
         **outcome,
     }
     return page(request, "settlements.html", context, session=session)
@@ -117,7 +111,7 @@ def exceptions(
         "status": status,
         "states": STATES,
         "resolutions": RESOLUTIONS,
-        "may_keep": session.principal.role in (Role.FINANCE, Role.ADMIN),
+        "may_keep": session.principal.role in KEEPERS,
     }
     return page(request, "exceptions.html", context, session=session)
 

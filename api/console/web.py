@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.console.sessions import ConsoleSession, ConsoleSessions
 from api.context import current_request_id
+from api.keys import Role
 from settlements.cells import exponent as currency_exponent
 
 PREFIX = "/console"
@@ -113,3 +114,15 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
         secure=request.url.scheme == "https",
         path=PREFIX,
     )
+
+
+def account_if(session: ConsoleSession, roles: tuple[Role, ...], doing: str) -> str:
+    """The session's account, if its key's role may do this (403 otherwise)."""
+    if session.principal.role not in roles:
+        allowed = " or ".join(str(role) for role in roles)
+        raise HTTPException(
+            HTTPStatus.FORBIDDEN,
+            f"a {session.principal.role} key cannot {doing};"
+            f" sign in with a {allowed} key",
+        )
+    return session.principal.account

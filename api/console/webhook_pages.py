@@ -7,15 +7,14 @@ A new or rotated secret is shown once, on the page that answers the form.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.errors import ConsoleRoute
 from api.console.sessions import ConsoleSession
-from api.console.web import PREFIX, Session, check_csrf, page
+from api.console.web import PREFIX, Session, account_if, check_csrf, page
 from api.keys import Role
 from api.webhooks.refusals import answered, outbound_of
 from outbound.events import EVENT_TYPES
@@ -27,13 +26,7 @@ Csrf = Annotated[str, Form(max_length=100)]
 
 def _managing(session: ConsoleSession) -> str:
     """The session's account, if its key may manage webhooks."""
-    if session.principal.role not in (Role.WRITER, Role.ADMIN):
-        raise HTTPException(
-            HTTPStatus.FORBIDDEN,
-            f"a {session.principal.role} key cannot manage webhooks;"
-            " sign in with a writer or admin key",
-        )
-    return session.principal.account
+    return account_if(session, (Role.WRITER, Role.ADMIN), "manage webhooks")
 
 
 def _list_page(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Final
 
 from settlements import cells
-from settlements.formats.common import Batches
+from settlements.formats.common import Batches, parse_rows
 from settlements.model import ParsedFile, SettlementFileError, SettlementLine
-from settlements.table import Row, rows
+from settlements.table import Row
 
 TYPES: Final = {
     "settled": "capture",
@@ -62,12 +62,7 @@ def looks_like(text: str) -> bool:
 
 
 def parse(text: str) -> ParsedFile:
-    batches = Batches("adyen")
-    count = 0
-    for row in rows(text, REQUIRED):
-        count += 1
-        _add(batches, row)
-    return batches.parsed(count)
+    return parse_rows("adyen", text, REQUIRED, _add)
 
 
 def _add(batches: Batches, row: Row) -> None:

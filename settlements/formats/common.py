@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from domain.bounds import check_path_id
 from domain.errors import LedgerError
 from settlements.model import ParsedFile, SettlementBatch, SettlementFileError
+from settlements.table import Row, rows
 
 
 class Batches:
@@ -34,3 +37,18 @@ class Batches:
         if not self._batches:
             raise SettlementFileError(1, None, "the file holds no settlement rows")
         return ParsedFile(self.provider, list(self._batches.values()), rows)
+
+
+def parse_rows(
+    provider: str,
+    text: str,
+    required: Sequence[str],
+    add: Callable[[Batches, Row], None],
+) -> ParsedFile:
+    """A CSV report read by header name, each row added to its batch by ``add``."""
+    batches = Batches(provider)
+    count = 0
+    for row in rows(text, required):
+        count += 1
+        add(batches, row)
+    return batches.parsed(count)

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from settlements import cells
-from settlements.formats.common import Batches
+from settlements.formats.common import Batches, parse_rows
 from settlements.model import ParsedFile, SettlementFileError, SettlementLine
-from settlements.table import Row, rows
+from settlements.table import Row
 
 # type -> (line type, documented direction)
 TYPES: Final = {
@@ -43,37 +43,34 @@ def looks_like(text: str) -> bool:
 
 
 def parse_csv(text: str) -> ParsedFile:
-    batches = Batches("klarna")
-    count = 0
-    for row in rows(text, REQUIRED):
-        count += 1
-        code = cells.currency(
-            row.need("posting_currency"), row.line, "posting_currency"
-        )
+    return parse_rows("klarna", text, REQUIRED, _add_row)
 
-        def minor(column: str, code: str = code, row: Row = row) -> int:
-            return cells.optional_decimal_minor(row.get(column), code, row.line, column)
 
-        batch = batches.get(row.need("payment_reference"), code, row.line)
-        batch.merchant_account = row.get("merchant_id") or batch.merchant_account
-        batch.payout_date = cells.day(row.get("payout_date"), row.line, "payout_date")
-        if row.get("total_settlement_amount"):
-            batch.payout_amount = minor("total_settlement_amount")
-        fields = {
-            "type": row.need("type"),
-            "detailed_type": row.get("detailed_type"),
-            "amount": minor("amount"),
-            "tax_amount": minor("tax_amount"),
-            "capture_date": row.get("capture_date"),
-            "merchant_reference1": row.get("merchant_reference1"),
-            "merchant_capture_reference": row.get("merchant_capture_reference"),
-            "merchant_refund_reference": row.get("merchant_refund_reference"),
-            "order_id": row.get("order_id"),
-            "capture_id": row.get("capture_id"),
-            "refund_id": row.get("refund_id"),
-        }
-        batch.lines.append(_line(row.line, fields, code, row.raw()))
-    return batches.parsed(count)
+def _add_row(batches: Batches, row: Row) -> None:
+    code = cells.currency(row.need("posting_currency"), row.line, "posting_currency")
+
+    def minor(column: str) -> int:
+        return cells.optional_decimal_minor(row.get(column), code, row.line, column)
+
+    batch = batches.get(row.need("payment_reference"), code, row.line)
+    batch.merchant_account = row.get("merchant_id") or batch.merchant_account
+    batch.payout_date = cells.day(row.get("payout_date"), row.line, "payout_date")
+    if row.get("total_settlement_amount"):
+        batch.payout_amount = minor("total_settlement_amount")
+    fields = {
+        "type": row.need("type"),
+        "detailed_type": row.get("detailed_type"),
+        "amount": minor("amount"),
+        "tax_amount": minor("tax_amount"),
+        "capture_date": row.get("capture_date"),
+        "merchant_reference1": row.get("merchant_reference1"),
+        "merchant_capture_reference": row.get("merchant_capture_reference"),
+        "merchant_refund_reference": row.get("merchant_refund_reference"),
+        "order_id": row.get("order_id"),
+        "capture_id": row.get("capture_id"),
+        "refund_id": row.get("refund_id"),
+    }
+    batch.lines.append(_line(row.line, fields, code, row.raw()))
 
 
 def _line(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Final
 
 from settlements import cells
-from settlements.formats.common import Batches
+from settlements.formats.common import Batches, parse_rows
 from settlements.model import ParsedFile, SettlementFileError, SettlementLine
-from settlements.table import Row, rows
+from settlements.table import Row
 
 # reporting_category -> (line type, documented direction of gross)
 CATEGORIES: Final = {
@@ -46,12 +46,7 @@ def looks_like(text: str) -> bool:
 
 
 def parse(text: str) -> ParsedFile:
-    batches = Batches("stripe")
-    count = 0
-    for row in rows(text, REQUIRED):
-        count += 1
-        _add(batches, row)
-    return batches.parsed(count)
+    return parse_rows("stripe", text, REQUIRED, _add)
 
 
 def _add(batches: Batches, row: Row) -> None:
