@@ -29,6 +29,7 @@ PAYOUT_COLUMNS: Final = (
     "payout_amount",
     "gross",
     "fees",
+    "fees_by_type",
     "net",
     "balanced",
     "matched_share",
@@ -170,5 +171,11 @@ def payouts_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PAYOUT_COLUMNS)
     for row in rows:
-        writer.writerow(safe_row(row[column] for column in PAYOUT_COLUMNS))
+        cells = {
+            **row,
+            "fees_by_type": "; ".join(
+                f"{k}={v}" for k, v in row["fees_by_type"].items()
+            ),
+        }
+        writer.writerow(safe_row(cells[column] for column in PAYOUT_COLUMNS))
     return out.getvalue()

@@ -76,7 +76,8 @@ def test_the_settlements_walk_through_runs_as_written(api):
     assert run["statuses"]["provider_initiated"] == 1
     assert resolved == {"status": "resolved", "category": "provider_initiated"}
     assert "provider,batch_id,currency,payout_date,payout_amount" in payouts_csv
-    assert "adyen,7,EUR,2026-11-03,1450,1500,-50,1450,True,0.0,1" in payouts_csv
+    fees = "transaction fees (inline)=-50"
+    assert f"adyen,7,EUR,2026-11-03,1450,1500,-50,{fees},1450,True,0.0,1" in payouts_csv
 
 
 def test_the_walk_through_runs_as_written(api):

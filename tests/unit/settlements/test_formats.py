@@ -514,3 +514,29 @@ class TestWholeFileRefusals:
     def test_an_unknown_provider_is_refused(self):
         with pytest.raises(SettlementFileError, match="provider"):
             read(b"x", "paypal")
+
+
+def _reordered(columns, rows):
+    """The same report with its columns reversed and a column no parser knows."""
+    moved = (*reversed(columns), "Some New Column")
+    return table(moved, [{**row, "Some New Column": "x"} for row in rows])
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows"),
+    [
+        (ADYEN_COLUMNS, adyen_batch_rows()),
+        (KLARNA_COLUMNS, klarna_rows()),
+        (STRIPE_COLUMNS, TestStripe().rows()),
+    ],
+    ids=["adyen", "klarna", "stripe"],
+)
+def test_every_csv_format_reads_by_header_name(columns, rows):
+    def lines(text):
+        return [
+            (x.line_type, x.gross, x.fee, x.net, x.order_ref, x.operation_ref)
+            for batch in read(text.encode()).batches
+            for x in batch.lines
+        ]
+
+    assert lines(_reordered(columns, rows)) == lines(table(columns, rows))
