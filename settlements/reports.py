@@ -51,6 +51,8 @@ LEFT JOIN LATERAL (SELECT res.status FROM {schema}.reconciliation_results res
     WHERE res.line_id = l.line_id AND run.started_at <= %(as_of)s
     ORDER BY run.started_at DESC LIMIT 1) r ON true
 WHERE l.account = %(account)s AND l.received_at <= %(as_of)s
+    AND (%(provider)s::text IS NULL OR l.provider = %(provider)s)
+    AND (%(batch)s::text IS NULL OR l.batch_id = %(batch)s)
 """
 
 
@@ -61,11 +63,16 @@ def payouts(
     as_of: datetime,
     first: date | None = None,
     last: date | None = None,
+    batch: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    batches = list_batches(curs, schema, account, as_of, first=first, last=last)
+    """Every payout of the period, or the one ``batch`` (provider, batch id)."""
+    provider, batch_id = batch or (None, None)
+    batches = list_batches(
+        curs, schema, account, as_of, provider, first, last, batch_id
+    )
     curs.execute(
         sql.SQL(LINE_FIGURES).format(schema=sql.Identifier(schema)),
-        {"account": account, "as_of": as_of},
+        {"account": account, "as_of": as_of, "provider": provider, "batch": batch_id},
     )
     figures: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in curs.fetchall():

@@ -191,18 +191,15 @@ class Settlements:
             if not found:
                 raise BatchNotFoundError(f"{provider}/{batch_id}")
             lines = batch_lines(curs, self.schema, account, provider, batch_id)
-            matches = latest_matches(curs, self.schema, account, moment)
-            payout = next(
-                (
-                    p
-                    for p in reports.payouts(curs, self.schema, account, moment)
-                    if (p["provider"], p["batch_id"]) == (provider, batch_id)
-                ),
-                {},
+            matches = latest_matches(
+                curs, self.schema, account, moment, [x["line_id"] for x in lines]
+            )
+            (payout,) = reports.payouts(
+                curs, self.schema, account, moment, batch=(provider, batch_id)
             )
         return {
             **found[0],
-            "fees_by_type": payout.get("fees_by_type", {}),
+            "fees_by_type": payout["fees_by_type"],
             "lines": [shown_line(line, matches.get(line["line_id"])) for line in lines],
         }
 

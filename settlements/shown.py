@@ -27,17 +27,22 @@ def batch_summary(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def latest_matches(
-    curs: Cursor[DictRow], schema: str, account: str, as_of: datetime
+    curs: Cursor[DictRow],
+    schema: str,
+    account: str,
+    as_of: datetime,
+    line_ids: list[str],
 ) -> dict[str, Any]:
+    """Each line's outcome in the newest run as of then."""
     curs.execute(
         sql.SQL(
             "SELECT DISTINCT ON (res.line_id) res.line_id, res.status, res.order_id,"
             " res.operation, res.difference_minor, res.ledger_refs, run.run_id"
             " FROM {0}.reconciliation_results res JOIN {0}.reconciliation_runs run"
             " USING (run_id) WHERE run.account = %s AND run.started_at <= %s"
-            " AND res.line_id IS NOT NULL ORDER BY res.line_id, run.started_at DESC"
+            " AND res.line_id = ANY(%s) ORDER BY res.line_id, run.started_at DESC"
         ).format(sql.Identifier(schema)),
-        (account, as_of),
+        (account, as_of, line_ids),
     )
     return {row["line_id"]: dict(row) for row in curs.fetchall()}
 
