@@ -67,6 +67,12 @@ def test_riverty_customer_data_is_not_stored(writer):
     assert "firstName" not in events
 
 
+SETTLEMENT_FILE = (
+    "date,order_id,payment_id,kind,amount,currency,reference\n"
+    "2026-11-02,ELSEWHERE-1,P1,capture,500,NOK,psp-1\n"
+).encode()
+
+
 def test_no_route_reaches_another_accounts_data(api, writer):
     """Walk every route with a foreign key: nothing of acme's is read or written."""
     order_id = create_order(writer, [chair(1, 1000)])
@@ -82,6 +88,20 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         ),
         201,
     )
+    with api.client(api.finance) as finance:
+        ok(
+            finance.post(
+                f"{NATIVE}/settlements/imports",
+                content=SETTLEMENT_FILE,
+                headers={"Content-Type": "text/csv"},
+            ),
+            201,
+        )
+        run = ok(finance.post(f"{NATIVE}/reconciliation/runs"), 201)
+        (exception,) = ok(finance.get(f"{NATIVE}/reconciliation/exceptions"))[
+            "exceptions"
+        ]
+        batches_before = finance.get(f"{NATIVE}/settlements/batches").json()
     before = {
         ref: ok(writer.get(f"{NATIVE}/orders/{ref}/events"))
         for ref in (order_id, "RIV-X")
@@ -98,6 +118,10 @@ def test_no_route_reaches_another_accounts_data(api, writer):
         "number": "1",
         "webhook_id": hook["id"],
         "captureNumber": "1",
+        "provider": "generic",
+        "batch_id": batches_before["batches"][0]["batch_id"],
+        "run_id": run["run_id"],
+        "exception_id": exception["id"],
     }
     walked = 0
     with api.client(api.other_writer) as foreign:
@@ -128,6 +152,10 @@ def test_no_route_reaches_another_accounts_data(api, writer):
     assert "order_id" not in ok(writer.get(f"{SHOP}/draft_orders/{draft['id']}"))
     kept = ok(writer.get(f"{NATIVE}/webhooks/{hook['id']}"))
     assert (kept["url"], kept["disabled"]) == (hook["url"], hook["disabled"])
+    with api.client(api.finance) as finance:
+        assert finance.get(f"{NATIVE}/settlements/batches").json() == batches_before
+        (still,) = ok(finance.get(f"{NATIVE}/reconciliation/exceptions"))["exceptions"]
+        assert still["status"] == "open"
 
 
 def test_guessing_keys_is_limited_per_address(api):
