@@ -68,9 +68,9 @@ def test_riverty_customer_data_is_not_stored(writer):
 
 
 SETTLEMENT_FILE = (
-    "date,order_id,payment_id,kind,amount,currency,reference\n"
-    "2026-11-02,ELSEWHERE-1,P1,capture,500,NOK,psp-1\n"
-).encode()
+    b"date,order_id,payment_id,kind,amount,currency,reference\n"
+    b"2026-11-02,ELSEWHERE-1,P1,capture,500,NOK,psp-1\n"
+)
 
 
 def test_no_route_reaches_another_accounts_data(api, writer):
