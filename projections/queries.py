@@ -198,23 +198,40 @@ def settlement(
     With ``as_of``, only movements recorded by then count: the report a month
     end produced stays reproducible after later events.
     """
+    # Whole days come from journal_days; the day ``as_of`` falls in, from the
+    # journal rows recorded by then.
+    last_whole = last
+    cut = None
+    if as_of is not None:
+        as_of_day = as_of.astimezone(UTC).date()
+        last_whole = min(last, as_of_day - timedelta(days=1))
+        if first <= as_of_day <= last:
+            cut = as_of_day
     curs.execute(
         sql.SQL(
-            "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date,"
-            " currency, payment_id,"
+            "WITH moved AS ("
+            " SELECT day, currency, payment_id, kind, amount FROM {schema}.journal_days"
+            " WHERE account = %(account)s AND day >= %(first)s AND day <= %(last)s"
+            " UNION ALL"
+            " SELECT %(cut)s::date, currency, payment_id, kind, amount"
+            " FROM {schema}.journal WHERE %(cut)s::date IS NOT NULL"
+            " AND account = %(account)s"
+            " AND occurred_at >= %(cut_start)s AND occurred_at < %(cut_end)s"
+            " AND occurred_at <= %(as_of)s)"
+            " SELECT day AS date, currency, payment_id,"
             " sum(amount) FILTER (WHERE kind = 'authorization') AS authorized,"
             " sum(amount) FILTER (WHERE kind = 'capture') AS captured,"
             " sum(amount) FILTER (WHERE kind = 'refund') AS refunded,"
             " sum(amount) FILTER (WHERE kind = 'release') AS released"
-            " FROM {}.journal WHERE account = %(account)s"
-            " AND occurred_at >= %(start)s AND occurred_at < %(end)s"
-            " AND (%(as_of)s::timestamptz IS NULL OR occurred_at <= %(as_of)s)"
-            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-        ).format(sql.Identifier(schema)),
+            " FROM moved GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).format(schema=sql.Identifier(schema)),
         {
             "account": account,
-            "start": day_start(first),
-            "end": day_end(last),
+            "first": first,
+            "last": last_whole,
+            "cut": cut,
+            "cut_start": day_start(cut) if cut else None,
+            "cut_end": day_end(cut) if cut else None,
             "as_of": as_of,
         },
     )

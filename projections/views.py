@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -249,7 +251,7 @@ class JournalView(ReadModelView):
     """The flat journal of money movements."""
 
     name = "journal"
-    tables = ("journal",)
+    tables = ("journal", "journal_days")
     statements = ddl.JOURNAL
 
     def write(
@@ -276,6 +278,17 @@ class JournalView(ReadModelView):
             for seq, r in enumerate(journal_rows(item, notification_id))
         ]
         copy_rows(curs, self.table("journal"), rows)
+        days: dict[tuple[Any, ...], int] = defaultdict(int)
+        for row in rows:
+            account, _, _, payment_id, kind, amount, currency, occurred_at = row[:8]
+            day = occurred_at.astimezone(UTC).date()
+            days[account, day, currency, payment_id, kind] += amount
+        curs.executemany(
+            sql.SQL(ddl.UPSERT_JOURNAL_DAY).format(
+                schema=sql.Identifier(self.datastore.schema)
+            ),
+            [(*key, amount) for key, amount in sorted(days.items())],
+        )
 
 
 def copy_rows(

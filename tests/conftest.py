@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import psycopg_pool.base
 import pytest
 from hypothesis import HealthCheck, settings
 from psycopg import sql
@@ -38,6 +40,12 @@ settings.load_profile(
 )
 
 TESTS = Path(__file__).parent
+
+# A pool opening a connection jitters its lifetime with the global `random`.
+# The in-process test servers' pools do that on their own threads while
+# Hypothesis draws examples on the main one, which Hypothesis reports as a
+# strategy using `random` (a flaky failure). Their jitter gets its own source.
+psycopg_pool.base.random = random.Random().random  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,6 +9,7 @@ END $$;
 GRANT USAGE ON SCHEMA public TO ledger_finance;
 GRANT SELECT ON public.line_balances, public.payment_balances,
     public.payment_authorizations, public.order_summaries, public.journal,
+    public.journal_days,
     public.settlement_imports, public.settlement_batches, public.settlement_lines,
     public.settlement_mappings, public.reconciliation_runs,
     public.reconciliation_results, public.reconciliation_exceptions,

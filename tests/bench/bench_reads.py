@@ -1,4 +1,4 @@
-"""Read latency of a long order, and the settlement report over 1,000,000 rows.
+"""Read latency of a long order, and the settlement report over 5,000,000 rows.
 
 Run with ``make bench``.
 """
@@ -20,7 +20,18 @@ from tests.bench.bench_commands import bench_database
 from tests.bench.report import Report, Section
 from tests.builders import item
 
-LINES, EVENTS, READS, JOURNAL_ROWS = 200, 1_000, 200, 1_000_000
+LINES, EVENTS, READS, JOURNAL_ROWS = 200, 1_000, 200, 5_000_000
+# The report as it read before journal_days: every journal row of the range.
+FROM_THE_JOURNAL = """
+SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, currency, payment_id,
+    sum(amount) FILTER (WHERE kind = 'authorization'),
+    sum(amount) FILTER (WHERE kind = 'capture'),
+    sum(amount) FILTER (WHERE kind = 'refund'),
+    sum(amount) FILTER (WHERE kind = 'release')
+FROM bench.journal WHERE account = 'bench'
+    AND occurred_at >= %s AND occurred_at < %s
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -66,17 +77,38 @@ def main(report: Report | None = None) -> None:
                 ).format(sql.Identifier("bench")),
                 (JOURNAL_ROWS,),
             )
-            curs.execute(sql.SQL("ANALYZE {}.journal").format(sql.Identifier("bench")))
-        start = time.perf_counter()
-        with projections.reading() as curs:
-            rows = queries.settlement(
-                curs, "bench", "bench", date(2026, 1, 1), date(2026, 12, 31)
+            curs.execute(
+                "INSERT INTO bench.journal_days SELECT account,"
+                " (occurred_at AT TIME ZONE 'UTC')::date, currency, payment_id, kind,"
+                " sum(amount) FROM bench.journal GROUP BY 1, 2, 3, 4, 5"
             )
-        seconds = time.perf_counter() - start
-        print(
-            f"settlement report over {JOURNAL_ROWS:,} rows: {seconds:.2f} s,"
-            f" {len(rows)} rows (target ≤ 5 s)"
-        )
+            curs.execute("ANALYZE bench.journal")
+            curs.execute("ANALYZE bench.journal_days")
+        timings = {}
+        for label, first, last in (
+            ("month", date(2026, 3, 1), date(2026, 3, 31)),
+            ("year", date(2026, 1, 1), date(2026, 12, 31)),
+        ):
+            with projections.reading() as curs:
+                rows, seconds = _best_of(
+                    3,
+                    lambda curs=curs, first=first, last=last: queries.settlement(
+                        curs, "bench", "bench", first, last
+                    ),
+                )
+                _, before = _best_of(
+                    3,
+                    lambda curs=curs, first=first, last=last: curs.execute(
+                        FROM_THE_JOURNAL,
+                        (queries.day_start(first), queries.day_end(last)),
+                    ).fetchall(),
+                )
+            timings[label] = (seconds, before, len(rows))
+            print(
+                f"settlement report of a {label} over {JOURNAL_ROWS:,} rows:"
+                f" {seconds * 1000:.0f} ms ({len(rows)} rows);"
+                f" from the journal alone {before * 1000:.0f} ms"
+            )
         projections.close()
         ledger.close()
         if report:
@@ -92,19 +124,31 @@ def main(report: Report | None = None) -> None:
                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
                 "p99 ≤ 10 ms",
             )
-            section.row(
-                f"settlement report over {JOURNAL_ROWS:,} journal rows "
-                "(300 days, 97 payments)",
-                f"{seconds:.2f} s",
-                "≤ 5 s",
-            )
+            for label, (seconds, before, count) in timings.items():
+                section.row(
+                    f"settlement report of a {label} ({count:,} rows) over"
+                    f" {JOURNAL_ROWS:,} journal rows (300 days, 97 payments)",
+                    f"{seconds * 1000:.0f} ms; {before * 1000:.0f} ms from the"
+                    " journal alone (the plan before `journal_days`)",
+                    "month ≤ 200 ms" if label == "month" else "≤ 5 s",
+                )
+            month = timings["month"][0]
             report.target("order read p99", f"{p99:.1f} ms", "≤ 10 ms", met=p99 <= 10)
             report.target(
-                f"settlement report over {JOURNAL_ROWS:,} rows",
-                f"{seconds:.2f} s",
-                "≤ 5 s",
-                met=seconds <= 5,
+                f"a month's settlement at {JOURNAL_ROWS:,} journal rows",
+                f"{month * 1000:.0f} ms",
+                "≤ 200 ms",
+                met=month <= 0.2,
             )
+
+
+def _best_of(runs, read):
+    best, result = float("inf"), None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = read()
+        best = min(best, time.perf_counter() - start)
+    return result, best
 
 
 if __name__ == "__main__":
