@@ -20,6 +20,18 @@ GROUPED = (
 )
 
 
+def days_and_journal_summed(conn, schema):
+    """journal_days' rows, and the journal's grouped the same way."""
+    days = conn.execute(
+        sql.SQL("SELECT * FROM {}.journal_days ORDER BY 1, 2, 3, 4, 5").format(
+            sql.Identifier(schema)
+        )
+    ).fetchall()
+    return days, conn.execute(
+        sql.SQL(GROUPED).format(sql.Identifier(schema))
+    ).fetchall()
+
+
 def from_the_journal(conn, schema, first, last, as_of):
     """The report as the journal alone gives it (the plan before journal_days)."""
     rows = conn.execute(
@@ -60,14 +72,7 @@ def test_projected_journal_days_equal_the_journal_summed(
     finally:
         projections.close()
     with psycopg.connect(database_url) as conn:
-        summed = conn.execute(
-            sql.SQL(GROUPED).format(sql.Identifier(schema))
-        ).fetchall()
-        days = conn.execute(
-            sql.SQL("SELECT * FROM {}.journal_days ORDER BY 1, 2, 3, 4, 5").format(
-                sql.Identifier(schema)
-            )
-        ).fetchall()
+        days, summed = days_and_journal_summed(conn, schema)
     assert days == summed
     assert days
 
@@ -111,14 +116,7 @@ def test_the_report_over_days_and_an_as_of_cut_equals_the_journal(database_url, 
     for view in open_views(database_url, schema):
         view.datastore.close()
     with psycopg.connect(database_url) as conn:
-        summed = conn.execute(
-            sql.SQL(GROUPED).format(sql.Identifier(schema))
-        ).fetchall()
-        days = conn.execute(
-            sql.SQL("SELECT * FROM {}.journal_days ORDER BY 1, 2, 3, 4, 5").format(
-                sql.Identifier(schema)
-            )
-        ).fetchall()
+        days, summed = days_and_journal_summed(conn, schema)
         assert days == summed
         cases = [(date(2026, 3, 1), date(2026, 3, 31), None)]
         for _ in range(12):
