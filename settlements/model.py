@@ -33,7 +33,8 @@ OUTSIDE_THE_SUM: Final = frozenset({"payout", "carry"})
 PROVIDER_INITIATED: Final = frozenset(
     {"chargeback", "chargeback_reversal", "refund_reversal"}
 )
-LEDGER_KINDS: Final = {"capture": "capture", "refund": "refund"}
+# The line types the ledger records as operations of its own.
+LEDGER_KINDS: Final = frozenset({"capture", "refund"})
 
 
 class SettlementFileError(ValueError):

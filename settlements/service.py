@@ -156,15 +156,21 @@ class Settlements:
         return {"provider": provider, "version": row["version"], "mapping": mapping.raw}
 
     def mapping(self, account: str, provider: str) -> ColumnMapping | None:
+        saved = self.saved_mapping(account, provider)
+        return from_document(saved["mapping"]) if saved else None
+
+    def saved_mapping(self, account: str, provider: str) -> dict[str, Any] | None:
+        """The newest mapping saved for the provider, with its version."""
         with self._connection() as conn:
             row = conn.execute(
                 sql.SQL(
-                    "SELECT mapping FROM {}.settlement_mappings WHERE account = %s"
-                    " AND provider = %s ORDER BY version DESC LIMIT 1"
+                    "SELECT provider, version, mapping FROM {}.settlement_mappings"
+                    " WHERE account = %s AND provider = %s"
+                    " ORDER BY version DESC LIMIT 1"
                 ).format(sql.Identifier(self.schema)),
                 (account, provider),
             ).fetchone()
-        return from_document(row["mapping"]) if row else None
+        return dict(row) if row else None
 
     def batches(
         self,

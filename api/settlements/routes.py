@@ -109,10 +109,10 @@ async def save_mapping(
 def read_mapping(
     aid: str, provider: s.Provider, request: Request, _: Reader
 ) -> s.MappingOut:
-    mapping = settlements_of(request).mapping(aid, provider)
-    if mapping is None:
+    saved = settlements_of(request).saved_mapping(aid, provider)
+    if saved is None:
         raise HTTPException(404, f"no mapping is saved for {provider}")
-    return s.MappingOut(provider=provider, version=0, mapping=mapping.raw)
+    return s.MappingOut.model_validate(saved)
 
 
 @router.get("/settlements/batches", summary="Payout batches, each with its proof")

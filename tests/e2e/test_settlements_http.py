@@ -215,6 +215,8 @@ def test_refusals_name_line_and_column(finance):
         )
     )
     assert saved["version"] == 1
+    shown = ok(finance.get(f"{NATIVE}/settlements/mappings/riverty"))
+    assert (shown["version"], shown["mapping"]) == (1, saved["mapping"])
     epa = b"H,EUR,500,0,1,PR1,20260304\nD,S,500\n"
     imported = ok(
         finance.post(
