@@ -11,30 +11,13 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import OrderLedger
-from domain.chain import GENESIS, chain_hash
+from domain.chain import chain_hash
 from domain.snapshots import VerifiedSnapshotStore
 from projections.account_index import account_aggregates, account_event_count
+from projections.audit_heads import AuditHeads, BrokenChain, Chain
 
 Progress = Callable[[int], None]
 BATCH = 1_000
-
-
-@dataclass(frozen=True)
-class BrokenChain:
-    order_id: str
-    version: int
-    reason: str
-
-
-@dataclass
-class _Chain:
-    ref: str = "?"
-    account: str | None = None
-    version: int = 0
-    head: str = GENESIS
-    hashed: bool = False  # seen an event that was stored with its hash
-    broken: BrokenChain | None = None
-    is_order: bool = False  # drafts are chained too, but are not orders
 
 
 @dataclass
@@ -42,6 +25,9 @@ class AuditReport:
     orders_checked: int = 0
     events_checked: int = 0
     broken: list[BrokenChain] = field(default_factory=list)
+    # The whole-store audit: events read by this run, and the last one's id.
+    events_read: int | None = None
+    verified_through: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,10 +52,10 @@ class ChainVerifier:
         aggregate_id: UUID | None = None,
         progress: Progress | None = None,
     ) -> AuditReport:
-        chains: dict[UUID, _Chain] = {}
+        chains: dict[UUID, Chain] = {}
         events = 0
         for stored in self._stored(aggregate_id, progress, account):
-            chain = chains.setdefault(UUID(str(stored.originator_id)), _Chain())
+            chain = chains.setdefault(UUID(str(stored.originator_id)), Chain())
             self._check(chain, stored)
             events += 1
         selected = {
@@ -87,6 +73,57 @@ class ChainVerifier:
             broken=[c.broken for c in selected.values() if c.broken is not None],
         )
 
+    def verify_store(
+        self, *, full: bool = False, progress: Progress | None = None
+    ) -> AuditReport:
+        """Every aggregate's chain, reading only events the last run did not.
+
+        The walk goes on from the kept position and each aggregate's kept head
+        (``projections/audit_heads.py``); ``full`` starts again from the first
+        event and replaces what is kept.
+        """
+        recorder = self.ledger.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
+        kept = AuditHeads(recorder)
+        kept.ensure()
+        position, _ = (0, 0) if full else kept.position()
+        chains: dict[UUID, Chain] = {}
+        read = 0
+        while batch := recorder.select_notifications(
+            start=position, limit=BATCH, inclusive_of_start=False
+        ):
+            ids = {UUID(str(n.originator_id)) for n in batch}
+            if not full:
+                chains.update(kept.load(ids - chains.keys()))
+            for stored in batch:
+                chain = chains.setdefault(UUID(str(stored.originator_id)), Chain())
+                if stored.originator_version > chain.version or chain.broken:
+                    self._check(chain, stored)
+            read += len(batch)
+            position = batch[-1].id
+            if progress:
+                progress(len(batch))
+        for chain_id, chain in chains.items():
+            self._check_snapshot(chain_id, chain)
+        kept.save(chains, position, read, full=full)
+        orders, broken = kept.totals()
+        return AuditReport(
+            orders_checked=orders,
+            events_checked=kept.position()[1],
+            broken=broken,
+            events_read=read,
+            verified_through=position,
+        )
+
+    def store_events_to_read(self, *, full: bool = False) -> int:
+        """How many events ``verify_store`` will read (for progress)."""
+        recorder = self.ledger.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
+        kept = AuditHeads(recorder)
+        kept.ensure()
+        position, _ = (0, 0) if full else kept.position()
+        return max(0, (recorder.max_notification_id() or 0) - position)
+
     def events_to_read(self, account: str | None = None) -> int:
         """How many stored events ``verify(account=…)`` will read (for progress)."""
         recorder = self.ledger.recorder
@@ -94,7 +131,7 @@ class ChainVerifier:
             return account_event_count(recorder, account)
         return recorder.max_notification_id() or 0
 
-    def _check_snapshot(self, aggregate_id: UUID, chain: _Chain) -> None:
+    def _check_snapshot(self, aggregate_id: UUID, chain: Chain) -> None:
         """A snapshot must equal a fold of the events it stands for."""
         store = self.ledger.snapshots
         if chain.broken is not None or not isinstance(store, VerifiedSnapshotStore):
@@ -133,7 +170,7 @@ class ChainVerifier:
                 progress(len(batch))
             start = batch[-1].id + 1
 
-    def _check(self, chain: _Chain, stored: StoredEvent) -> None:
+    def _check(self, chain: Chain, stored: StoredEvent) -> None:
         if chain.broken is not None:
             chain.version = stored.originator_version
             return
@@ -156,7 +193,7 @@ class ChainVerifier:
         chain.head = stored_hash or chain_hash(chain.head, event)
 
     @staticmethod
-    def _faults(chain: _Chain, stored: StoredEvent, event: Any) -> Iterable[str]:  # noqa: ANN401
+    def _faults(chain: Chain, stored: StoredEvent, event: Any) -> Iterable[str]:  # noqa: ANN401
         if stored.originator_version != chain.version + 1:
             yield f"expected version {chain.version + 1}: an event is missing"
         stored_hash = event.__dict__.get("hash")
@@ -171,6 +208,6 @@ class ChainVerifier:
             yield "content does not match its hash"
 
     @staticmethod
-    def _break(chain: _Chain, version: int, reason: str) -> None:
+    def _break(chain: Chain, version: int, reason: str) -> None:
         chain.broken = BrokenChain(chain.ref, version, reason)
         chain.version = version

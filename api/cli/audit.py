@@ -26,8 +26,21 @@ def audit_verify(
     order: Annotated[
         str | None, typer.Option(help="only this order (needs --account)")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="the whole store from its first event, not only what the last"
+            " whole-store audit did not read",
+        ),
+    ] = False,
 ) -> None:
-    """Recompute every order's hash chain; exit 1 and name each broken order."""
+    """Recompute the hash chains; exit 1 and name each broken order.
+
+    The whole store's audit goes on from where the last one stopped (the
+    chains' heads it verified are kept); --full reads every event again.
+    An account's or an order's audit always reads all of its events.
+    """
     if order is not None and account is None:
         typer.echo("--order needs --account", err=True)
         raise typer.Exit(2)
@@ -39,11 +52,19 @@ def audit_verify(
             if order is not None and account is not None:
                 report = verifier.verify(aggregate_id=order_uuid(account, order))
             else:
-                total = verifier.events_to_read(account)
+                total = (
+                    verifier.events_to_read(account)
+                    if account is not None
+                    else verifier.store_events_to_read(full=full)
+                )
                 with typer.progressbar(
                     length=total, label="verifying", file=sys.stderr
                 ) as bar:
-                    report = verifier.verify(account=account, progress=bar.update)
+                    report = (
+                        verifier.verify(account=account, progress=bar.update)
+                        if account is not None
+                        else verifier.verify_store(full=full, progress=bar.update)
+                    )
         finally:
             ledger.close()
     for broken in report.broken:
@@ -53,3 +74,8 @@ def audit_verify(
     typer.echo(
         f"all {report.orders_checked} orders verified ({report.events_checked} events)"
     )
+    if report.events_read is not None:
+        typer.echo(
+            f"this run read {report.events_read} events, up to notification"
+            f" {report.verified_through}"
+        )

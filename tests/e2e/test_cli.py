@@ -65,6 +65,12 @@ def test_audit_verify_from_the_shell(env, pg_ledger, database_url, schema):
     good = ledger(env, "audit", "verify")
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("all 1 orders verified (3 events)")
+    assert "this run read 3 events" in good.stdout
+    rerun = ledger(env, "audit", "verify")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "all 1 orders verified (3 events)\nthis run read 0 events" in rerun.stdout
+    full = ledger(env, "audit", "verify", "--full")
+    assert "this run read 3 events" in full.stdout
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(
