@@ -27,6 +27,7 @@ from api.keys import KeyStore
 from api.limits import RateLimiter
 from api.settings import Settings
 from domain.application import OrderLedger
+from domain.snapshots import VerifiedSnapshotStore
 from outbound.service import Outbound
 from projections.account_index import ensure_account_indexes
 from projections.setup import Projections, open_views
@@ -34,6 +35,7 @@ from projections.startup import schema_lock
 from settlements.service import Settlements
 from store.connections import check_pool_after_failure, one_connection_per_command
 from store.recorder import HorizonRecorder
+from store.snapshot_seals import SnapshotSeals, snapshot_key
 
 
 def open_ledger(settings: Settings, url: str) -> OrderLedger:
@@ -49,6 +51,7 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
         install_append_only(url, settings.db_schema)
         if isinstance(ledger.recorder, PostgresApplicationRecorder):
             ensure_account_indexes(ledger.recorder)
+        seal_snapshots(ledger, settings)
     split_notification_log(ledger, settings.notification_logs)
     datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}
     for datastore in datastores.values():
@@ -58,6 +61,22 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
             ledger.recorder.datastore
         )
     return ledger
+
+
+def seal_snapshots(ledger: OrderLedger, settings: Settings) -> None:
+    """Seal the snapshots the ledger takes, and trust those it sealed before."""
+    store = ledger.snapshots
+    if not isinstance(store, VerifiedSnapshotStore) or not isinstance(
+        store.recorder, PostgresAggregateRecorder
+    ):
+        return
+    seals = SnapshotSeals(store.recorder.datastore, store.recorder.events_table_name)
+    seals.create()
+    configured = settings.snapshot_key
+    store.seals = seals
+    store.seal_key = snapshot_key(
+        configured.get_secret_value() if configured else None, settings.data_dir
+    )
 
 
 def _recorders(ledger: OrderLedger) -> list[PostgresAggregateRecorder]:

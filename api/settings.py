@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.risk_http import HttpRiskCheck
@@ -21,6 +21,11 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Path(".ledger")
+    snapshot_key: SecretStr | None = Field(
+        default=None,
+        description="key that seals the snapshots this ledger takes (else a key "
+        "file made in data_dir)",
+    )
     db_schema: str = "public"
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)

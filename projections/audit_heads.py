@@ -47,9 +47,6 @@ class Chain:
     is_order: bool = False  # drafts are chained too, but are not orders
 
 
-COLUMNS = "ref, account, version, head, hashed, is_order, broken_version, broken_reason"
-
-
 def _chain(row: dict[str, object]) -> Chain:
     version, reason = row.pop("broken_version"), row.pop("broken_reason")
     chain = Chain(**row)  # type: ignore[arg-type]
@@ -101,11 +98,12 @@ class AuditHeads:
             row = curs.fetchone()
         return (int(row["position"]), int(row["events"])) if row else (0, 0)
 
-    def load(self, ids: Iterable[UUID]) -> dict[UUID, Head]:
+    def load(self, ids: Iterable[UUID]) -> dict[UUID, Chain]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 sql.SQL(
-                    "SELECT originator_id, " + COLUMNS + " FROM {}"
+                    "SELECT originator_id, ref, account, version, head, hashed,"
+                    " is_order, broken_version, broken_reason FROM {}"
                     " WHERE originator_id = ANY(%s)"
                 ).format(self.heads),
                 (list(ids),),

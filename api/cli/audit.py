@@ -26,7 +26,7 @@ def audit_verify(
     order: Annotated[
         str | None, typer.Option(help="only this order (needs --account)")
     ] = None,
-    full: Annotated[
+    full: Annotated[  # noqa: FBT002 - typer's flag
         bool,
         typer.Option(
             "--full",

@@ -1,0 +1,220 @@
+"""How each per-order read grows with the order's length, at three sizes (100×).
+
+``python -m tests.bench.bench_scale`` (also part of ``make bench``). Orders of
+100, 1,000 and 10,000 events (1-unit captures and refunds over ten lines,
+snapshots every 50 as the ledger takes them), each read through every
+surface: the ledger's own read, the native, Riverty and Dintero answers and
+the console's order page. *Warm* is the median of repeated reads in one
+process; *cold* is the order's first read in a process that has read only a short
+order before (a restart). The growth exponent k is the slope of log(time) over log(events)
+from the smallest order to the largest: k = 0 is flat, k = 1 linear.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.bootstrap import open_ledger
+from api.keys import KeyStore, Role
+from api.settings import Settings
+from domain.application import OrderLedger
+from domain.values import Allocation
+from projections.audit import ChainVerifier
+from tests.bench.bench_commands import bench_database
+from tests.bench.report import Report, Section
+from tests.builders import item
+
+SIZES = (100, 1_000, 10_000)
+ACCOUNT, SCHEMA, LINES, WARM_READS = "scale", "bench", 10, 5
+WARM_UP = "W"  # a short order read first, so that cold is the long order's cost
+FLAT_MS = 20.0  # issue 24: every per-order read at 10,000 events
+_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
+
+
+@dataclass
+class Read:
+    name: str
+    path: Callable[[str], str]  # the order's id → the path read
+
+
+READS = (
+    Read("native order", lambda o: f"/v1/accounts/{ACCOUNT}/orders/{o}"),
+    Read("native events", lambda o: f"/v1/accounts/{ACCOUNT}/orders/{o}/events"),
+    Read("Riverty order", lambda o: f"/api/v3/orders/{o}"),
+    Read("Dintero order", lambda o: f"/v1/accounts/{ACCOUNT}/shopping/orders/{o}"),
+    Read("console order page", lambda o: f"/console/orders/{o}"),
+)
+
+
+def build(ledger: OrderLedger, ref: str, events: int) -> None:
+    """An order of ``events`` events: open, authorize, then captures and refunds."""
+    ledger.create_order(ACCOUNT, ref, "EUR", [item(n, 100_000) for n in range(1, 11)])
+    ledger.authorize(
+        ACCOUNT, ref, "P", [Allocation(n, 100_000) for n in range(1, LINES + 1)]
+    )
+    for n in range(events - 2):
+        line = [Allocation(1 + (n // 2) % LINES, 1)]
+        if n % 2 == 0:
+            ledger.capture(ACCOUNT, ref, "P", line)
+        else:
+            ledger.refund(ACCOUNT, ref, "P", line)
+
+
+@contextmanager
+def served(settings: Settings, url: str, key: str) -> Iterator[TestClient]:
+    """The app on a ledger opened now (nothing read yet), signed in to the console."""
+    ledger = open_ledger(settings, url)
+    keys = KeyStore(url, settings.db_schema)
+    app = create_app(settings, ledger=ledger, keys=keys)
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
+            form = client.get("/console/sign-in").text
+            [token] = _FORM_TOKEN.findall(form)
+            signed = client.post(
+                "/console/sign-in",
+                data={"key": key, "form_token": token},
+                follow_redirects=False,
+            )
+            assert signed.status_code == 303, signed.text
+            yield client
+    finally:
+        keys.close()
+        ledger.close()
+
+
+def _ms(read: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    read()
+    return (time.perf_counter() - start) * 1000
+
+
+def _get(client: TestClient, path: str) -> int:
+    answer = client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return len(answer.content)
+
+
+def exponent(small: float, large: float) -> float:
+    return math.log(large / small) / math.log(SIZES[-1] / SIZES[0])
+
+
+def measure(url: str, report: Report | None) -> None:
+    settings = Settings(database_url=url, db_schema=SCHEMA, rate_limit=1e9)
+    ledger = open_ledger(settings, url)
+    keys = KeyStore(url, SCHEMA)
+    key = keys.create(ACCOUNT, Role.ADMIN)[1]
+    keys.close()
+    build(ledger, WARM_UP, 4)
+    for size in SIZES:
+        print(f"an order of {size:,} events…", flush=True)
+        build(ledger, f"S{size}", size)
+    ledger.close()
+
+    # name → size → (cold ms, warm ms, answer bytes)
+    figures: dict[str, dict[int, tuple[float, float, int]]] = {}
+    for read in READS:
+        for size in SIZES:
+            path = read.path(f"S{size}")
+            with served(settings, url, key) as client:
+                _get(client, read.path(WARM_UP))  # the process's own first read
+                cold = _ms(lambda c=client, p=path: _get(c, p))
+                answer = _get(client, path)
+                warm = statistics.median(
+                    _ms(lambda c=client, p=path: _get(c, p)) for _ in range(WARM_READS)
+                )
+            figures.setdefault(read.name, {})[size] = (cold, warm, answer)
+            print(
+                f"{read.name} at {size:,} events: cold {cold:.1f} ms,"
+                f" warm {warm:.1f} ms, {answer:,} bytes",
+                flush=True,
+            )
+    audit = _store_audit(settings, url)
+    if report:
+        _report(report, figures, audit)
+
+
+def _store_audit(settings: Settings, url: str) -> tuple[float, float, int]:
+    """The whole store's audit: a full walk, then a rerun after one new event."""
+    ledger = open_ledger(settings, url)
+    try:
+        verifier = ChainVerifier(ledger)
+        full = _ms(lambda: verifier.verify_store(full=True))
+        ledger.capture(ACCOUNT, f"S{SIZES[0]}", "P", [Allocation(1, 1)])
+        rerun = _ms(verifier.verify_store)
+        events = ledger.recorder.max_notification_id() or 0
+    finally:
+        ledger.close()
+    print(
+        f"whole-store audit of {events:,} events: {full:.0f} ms; rerun {rerun:.1f} ms"
+    )
+    return full, rerun, events
+
+
+def _report(
+    report: Report,
+    figures: dict[str, dict[int, tuple[float, float, int]]],
+    audit: tuple[float, float, int],
+) -> None:
+    sizes = " / ".join(f"{s:,}" for s in SIZES)
+    section = report.add(
+        Section(
+            "Scale: per-order reads by the order's length",
+            intro=__doc__.split("\n", 2)[2].strip() if __doc__ else "",
+            header=[
+                "read",
+                f"warm ms at {sizes} events",
+                "k warm",
+                f"cold ms at {sizes}",
+                "k cold",
+                f"answer bytes at {SIZES[-1]:,}",
+            ],
+        )
+    )
+    worst = 0.0
+    for name, by_size in figures.items():
+        cold = [by_size[s][0] for s in SIZES]
+        warm = [by_size[s][1] for s in SIZES]
+        worst = max(worst, cold[-1], warm[-1])
+        section.row(
+            name,
+            " / ".join(f"{w:.1f}" for w in warm),
+            f"{exponent(warm[0], warm[-1]):.2f}",
+            " / ".join(f"{c:.1f}" for c in cold),
+            f"{exponent(cold[0], cold[-1]):.2f}",
+            f"{by_size[SIZES[-1]][2]:,}",
+        )
+    full, rerun, events = audit
+    section.notes.append(
+        f"The whole store's audit ({events:,} events): a full walk {full:.0f} ms;"
+        f" a rerun after one more event {rerun:.1f} ms (it reads only that"
+        f" event: {full / rerun:.0f}× less)."
+    )
+    report.target(
+        f"slowest per-order read at {SIZES[-1]:,} events, warm or cold",
+        f"{worst:.0f} ms",
+        f"≤ {FLAT_MS:.0f} ms",
+        met=worst <= FLAT_MS,
+        why="the Riverty and Dintero answers list every capture, refund and "
+        "void, and the events read and the console page show every event: "
+        "each reads and decodes all of the order's events (see the scale "
+        "section); the next step is a read model of operations per order, "
+        "paged event trails and answers bounded as the PSPs' own are.",
+    )
+
+
+def main(report: Report | None = None) -> None:
+    with bench_database() as url:
+        measure(url, report)
+
+
+if __name__ == "__main__":
+    main()
