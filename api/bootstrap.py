@@ -30,6 +30,7 @@ from domain.application import OrderLedger
 from domain.snapshots import VerifiedSnapshotStore
 from outbound.service import Outbound
 from projections.account_index import ensure_account_indexes
+from projections.audit_heads import AuditHeads
 from projections.setup import Projections, open_views
 from projections.startup import schema_lock
 from settlements.service import Settlements
@@ -51,6 +52,7 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
         install_append_only(url, settings.db_schema)
         if isinstance(ledger.recorder, PostgresApplicationRecorder):
             ensure_account_indexes(ledger.recorder)
+            AuditHeads(ledger.recorder).ensure()
         seal_snapshots(ledger, settings)
     split_notification_log(ledger, settings.notification_logs)
     datastores = {id(r.datastore): r.datastore for r in _recorders(ledger)}

@@ -45,6 +45,22 @@ class OrderReads(LedgerApplication):
             raise OrderNotFoundError(account, order_ref)
         return events
 
+    def order_events_page(
+        self, account: str, order_ref: str, after_version: int, limit: int
+    ) -> tuple[list[Order.Event], bool]:
+        """Up to ``limit`` events after ``after_version``, and whether more follow.
+
+        One bounded read, whatever the order's length.
+        """
+        order_id = order_uuid(account, order_ref)
+        events = [
+            cast("Order.Event", e)
+            for e in self.events.get(order_id, gt=after_version, limit=limit + 1)
+        ]
+        if not events and not list(self.events.get(order_id, lte=1)):
+            raise OrderNotFoundError(account, order_ref)
+        return events[:limit], len(events) > limit
+
     def result_order(self, account: str, result: CommandResult) -> Order:
         """The order as a command left it: from the result, or read at its version."""
         if isinstance(result.order, Order) and result.order.version == result.version:

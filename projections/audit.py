@@ -115,6 +115,33 @@ class ChainVerifier:
             verified_through=position,
         )
 
+    def verify_order(self, aggregate_id: UUID) -> tuple[AuditReport, int]:
+        """One order's chain from the whole-store audit's kept head, if it has one.
+
+        The events after the kept version are read and checked against it;
+        without a kept head every event is. Also answers the version the kept
+        head vouches for (0: none). For pages that show an order, not for an
+        audit: an event changed after the store audit read it is found by
+        ``verify(aggregate_id=…)`` or ``verify_store(full=True)``.
+        """
+        recorder = self.ledger.recorder
+        kept = (
+            AuditHeads(recorder).load([aggregate_id]).get(aggregate_id)
+            if isinstance(recorder, PostgresApplicationRecorder)
+            else None
+        )
+        if kept is None:
+            return self.verify(aggregate_id=aggregate_id), 0
+        vouched = kept.version
+        for stored in recorder.select_events(aggregate_id, gt=vouched):
+            self._check(kept, stored)
+        report = AuditReport(
+            orders_checked=int(kept.is_order),
+            events_checked=kept.version,
+            broken=[kept.broken] if kept.broken else [],
+        )
+        return report, vouched
+
     def store_events_to_read(self, *, full: bool = False) -> int:
         """How many events ``verify_store`` will read (for progress)."""
         recorder = self.ledger.recorder

@@ -49,6 +49,7 @@ from api.console.web import (
 from api.middleware import MAX_BODY_BYTES
 from api.native.present import events_out, order_out
 from api.reads import finance_reports, fresh_projections, settlement_rows
+from domain.bounds import MAX_INT4
 from domain.money import EXPONENTS
 from domain.order import order_uuid
 from domain.values import OrderStatus
@@ -179,6 +180,9 @@ def orders_export(request: Request, session: Session) -> PlainTextResponse:
     )
 
 
+TIMELINE_PAGE = 100  # events on one page of an order's timeline
+
+
 @router.get("/orders/{order_id}")
 def order_page(
     request: Request,
@@ -188,6 +192,7 @@ def order_page(
     version: Annotated[int | None, Query(ge=1)] = None,
     as_of: str | None = None,
     tz_offset: str = "",
+    older_than: Annotated[int | None, Query(ge=2, le=MAX_INT4)] = None,
 ) -> HTMLResponse:
     account = session.principal.account
     current = ledger.get_order(account, order_id)  # 404 unless this account's
@@ -204,9 +209,13 @@ def order_page(
         if instant or version
         else current
     )
-    events = events_out(current.order_ref, ledger.order_events(account, order_id))
-    report = ChainVerifier(ledger).verify(
-        aggregate_id=order_uuid(account, current.order_ref)
+    # The timeline a page of TIMELINE_PAGE events at a time, newest first.
+    top = min(shown.version, (older_than or shown.version + 1) - 1)
+    after = max(0, top - TIMELINE_PAGE)
+    page_events, _ = ledger.order_events_page(account, order_id, after, top - after)
+    events = events_out(current.order_ref, page_events)
+    report, vouched = ChainVerifier(ledger).verify_order(
+        order_uuid(account, current.order_ref)
     )
     return page(
         request,
@@ -218,6 +227,8 @@ def order_page(
             "later_events": current.version - shown.version,
             "chain_verified": not report.broken,
             "broken": report.broken,
+            "vouched": vouched,
+            "older_than": after + 1 if after else None,
             "as_of": as_of or "",
         },
         session=session,

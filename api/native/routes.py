@@ -15,6 +15,7 @@ from api.fields import query_time
 from api.native.present import events_out, order_out
 from api.native.problems import PROBLEM_RESPONSES, NativeRoute
 from api.native.schemas import ExtendAuthorizationIn, OrderEventsOut, OrderOut
+from domain.bounds import MAX_INT4
 from domain.errors import OrderNotFoundError
 from domain.order import order_uuid
 from projections.audit import ChainVerifier
@@ -25,6 +26,9 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=NativeRoute,
 )
+
+
+EVENTS_PAGE = 1_000  # events in one answer of the audit trail, at most
 
 
 @router.get("/orders/{order_id}", summary="An order's lines and balances")
@@ -66,9 +70,22 @@ def extend_authorization(
 
 @router.get("/orders/{order_id}/events", summary="The audit trail of an order")
 def read_events(
-    aid: str, order_id: str, ledger: LedgerDep, _: Reader
+    aid: str,
+    order_id: str,
+    ledger: LedgerDep,
+    _: Reader,
+    after_version: Annotated[
+        int, Query(ge=0, le=MAX_INT4, description="events after this version")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=EVENTS_PAGE, description="at most this many events")
+    ] = EVENTS_PAGE,
 ) -> OrderEventsOut:
-    return events_out(order_id, ledger.order_events(aid, order_id))
+    """The events oldest first, a page at a time (``has_more``)."""
+    events, more = ledger.order_events_page(aid, order_id, after_version, limit)
+    page = events_out(order_id, events)
+    page.has_more = more
+    return page
 
 
 @router.get("/audit/verify", summary="Recompute the hash chains; report broken orders")

@@ -81,6 +81,11 @@ class EventOut(BaseModel):
 class OrderEventsOut(BaseModel):
     order_id: str
     events: list[EventOut]
+    has_more: bool = Field(
+        default=False,
+        description="more events follow: ask again with after_version set to the "
+        "last event's version",
+    )
 
 
 class ExtendAuthorizationIn(BaseModel):

@@ -14,6 +14,7 @@ from tests.bench import (
     bench_http,
     bench_projections,
     bench_reads,
+    bench_scale,
     bench_settlements,
     bench_webhooks,
 )
@@ -24,6 +25,7 @@ BENCHMARKS = (
     bench_growth,
     bench_projections,
     bench_reads,
+    bench_scale,
     bench_http,
     bench_webhooks,
     bench_settlements,

@@ -5,9 +5,10 @@
 snapshots every 50 as the ledger takes them), each read through every
 surface: the ledger's own read, the native, Riverty and Dintero answers and
 the console's order page. *Warm* is the median of repeated reads in one
-process; *cold* is the order's first read in a process that has read only a short
-order before (a restart). The growth exponent k is the slope of log(time) over log(events)
-from the smallest order to the largest: k = 0 is flat, k = 1 linear.
+process; *cold* is the order's first read in a process that has read only
+a short order before (a restart). The growth exponent k is the slope of
+log(time) over log(events) from the smallest order to the largest: k = 0 is
+flat, k = 1 linear.
 """
 
 from __future__ import annotations

@@ -273,6 +273,33 @@ class TestReads:
         assert all(e["actor"] and e["request_id"] and e["time"] for e in events)
         assert events[1]["payload"]["item"]["gross_amount"] == 39800
 
+    def test_the_audit_trail_comes_a_page_at_a_time(self, api, writer, finance):
+        order_id = paid(writer)
+        ok(operation(writer, order_id, "captures", {1: 100}))
+        ok(operation(writer, order_id, "captures", {1: 100}))
+        trail = f"{NATIVE}/orders/{order_id}/events"
+
+        def page(after: int) -> tuple[list[int], bool]:
+            got = ok(finance.get(trail, params={"after_version": after, "limit": 2}))
+            return [e["version"] for e in got["events"]], got["has_more"]
+
+        assert page(0) == ([1, 2], True)
+        assert page(2) == ([3, 4], True)
+        assert page(4) == ([5], False)
+        assert page(5) == ([], False)
+        whole = ok(finance.get(trail))
+        assert ([e["version"] for e in whole["events"]], whole["has_more"]) == (
+            [1, 2, 3, 4, 5],
+            False,
+        )
+        for bad in ({"limit": 0}, {"limit": 1001}, {"after_version": -1}):
+            assert finance.get(trail, params=bad).status_code == 422, bad
+        with api.client(api.other_writer) as other:
+            theirs = other.get(
+                trail.replace("/acme/", "/other/"), params={"after_version": 9}
+            )
+            assert theirs.status_code in (403, 404)
+
     def test_the_response_carries_the_request_id(self, writer):
         response = writer.get("/health/live", headers={"X-Request-Id": "abc-123"})
         assert response.headers["x-request-id"] == "abc-123"
