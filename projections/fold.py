@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from domain.application import OrderLedger, replay
 from domain.order import Order
@@ -44,12 +49,71 @@ def _balances(order: Order) -> tuple[tuple[int, str, Balance], ...]:
 
 
 class OrderFolder:
-    """Keeps recently seen orders in memory; loads others from the event store."""
+    """Keeps recently seen orders in memory; loads others from the event store.
 
-    def __init__(self, ledger: OrderLedger, capacity: int = 10_000) -> None:
+    Orders a batch needs that are not in memory (more orders interleave than
+    it keeps) are read for the whole batch in one statement (``prefetch``),
+    not one load each: a rebuild then goes as fast whatever the interleaving.
+    """
+
+    def __init__(
+        self, ledger: OrderLedger, capacity: int = 10_000, *, prefetching: bool = True
+    ) -> None:
         self.ledger = ledger
         self.capacity = capacity
+        self.prefetching = prefetching
         self.orders: OrderedDict[UUID, Order] = OrderedDict()
+        self._batch_orders = 0  # kept at least: the orders of the batch in hand
+
+    def prefetch(self, events: Sequence[Order.Event]) -> None:
+        """Bring into memory, in one read, each order ``events`` build on."""
+        recorder = self.ledger.recorder
+        if not self.prefetching or not isinstance(
+            recorder, PostgresApplicationRecorder
+        ):
+            self._batch_orders = 0
+            return
+        self._batch_orders = len({event.originator_id for event in events})
+        needed: dict[UUID, int] = {}  # order → the version before its first here
+        for event in events:
+            order_id = event.originator_id
+            if order_id in self.orders:
+                self.orders.move_to_end(order_id)  # not evicted by those read now
+            elif order_id not in needed:
+                needed[order_id] = event.originator_version - 1
+        needed = {order_id: v for order_id, v in needed.items() if v > 0}
+        if not needed:
+            return
+        table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                    " FROM unnest(%s::uuid[], %s::int[]) AS n(id, version)"
+                    " JOIN {} e ON e.originator_id = n.id"
+                    " AND e.originator_version <= n.version"
+                    " ORDER BY e.originator_id, e.originator_version"
+                ).format(table),
+                (list(needed), list(needed.values())),
+            )
+            rows = curs.fetchall()
+        to_event = self.ledger.mapper.to_domain_event
+        for order_id, stored in groupby(rows, key=lambda row: row["originator_id"]):
+            folded = replay(
+                None,
+                (
+                    to_event(
+                        StoredEvent(
+                            originator_id=order_id,
+                            originator_version=row["originator_version"],
+                            topic=row["topic"],
+                            state=bytes(row["state"]),
+                        )
+                    )
+                    for row in stored
+                ),
+            )
+            self._keep(UUID(str(order_id)), folded)
 
     def fold(self, event: Order.Event) -> Folded:
         order = self.orders.pop(event.originator_id, None)
@@ -63,10 +127,13 @@ class OrderFolder:
         replaced = _balances(order) if replacing and order is not None else ()
         mutated: Any = event.mutate(order)
         after = _balances(mutated) if replacing else ()
-        self.orders[event.originator_id] = mutated
-        while len(self.orders) > self.capacity:
-            self.orders.popitem(last=False)
+        self._keep(event.originator_id, mutated)
         return Folded(event, mutated, replaced, after)
+
+    def _keep(self, order_id: UUID, order: Order) -> None:
+        self.orders[order_id] = order
+        while len(self.orders) > max(self.capacity, self._batch_orders):
+            self.orders.popitem(last=False)
 
     def forget(self) -> None:
         """Drop every cached order (after a failed batch, state may be ahead)."""

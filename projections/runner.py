@@ -29,7 +29,7 @@ from psycopg.rows import DictRow
 
 from domain.application import OrderLedger
 from domain.order import Order
-from projections.fold import ORDER_TOPICS, Folded, OrderFolder
+from projections.fold import ORDER_TOPICS, OrderFolder
 from projections.isolation import (
     TRANSIENT,
     PoisonedOrderError,
@@ -43,6 +43,7 @@ from projections.wakeup import Wakeup
 logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 LAG_REPORT_SECONDS = 60.0
+REBUILD_ORDERS = 200_000  # orders a rebuild keeps in memory (see rebuild)
 # After a batch, how long the runner lets further commits gather before it
 # reads again: under load one transaction then projects tens of events
 # instead of one (each costs a read, a fold and a commit), for a few tens of
@@ -88,14 +89,22 @@ class ProjectionRunner:
         with self._lock:
             self.folder.forget()  # cached orders are ahead of an empty view
             self._poisoned_orders = set()
+            following = self.folder.capacity
+            # A rebuild reads the whole history, where many more orders are
+            # open at once than while following new commits: an order takes
+            # about 2 KB, so 200,000 take about 400 MB for the rebuild's
+            # length. Past that, the orders a batch needs are read ahead.
+            self.folder.capacity = max(following, REBUILD_ORDERS)
             try:
                 with self.view.datastore.transaction(commit=True) as curs:
                     self.view.reset(curs)
                     return self._project_everything(curs, progress)
             except BaseException:
-                self.folder.forget()
                 self._poisoned_orders = None
                 raise
+            finally:
+                self.folder.forget()
+                self.folder.capacity = following
 
     def _project_everything(
         self, curs: Cursor[DictRow], progress: Progress | None
@@ -147,7 +156,7 @@ class ProjectionRunner:
         log: int,
         curs: Cursor[DictRow] | None = None,
     ) -> None:
-        folded: list[tuple[Folded, int]] = []
+        events: list[tuple[Order.Event, int]] = []
         for notification in notifications:
             if notification.topic not in ORDER_TOPICS:
                 continue
@@ -155,7 +164,9 @@ class ProjectionRunner:
                 raise PoisonedOrderError(order_id(notification))
             event = self.ledger.mapper.to_domain_event(notification)
             assert isinstance(event, Order.Event)  # noqa: S101
-            folded.append((self.folder.fold(event), notification.id))
+            events.append((event, notification.id))
+        self.folder.prefetch([event for event, _ in events])
+        folded = [(self.folder.fold(event), position) for event, position in events]
         self.view.process(folded, notifications[-1].id, log, curs)
 
     def _project_one_by_one(

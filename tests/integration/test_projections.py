@@ -197,6 +197,31 @@ def test_rebuild_gives_identical_tables_and_redelivery_changes_nothing(
     assert all(empty_md5 not in checksum for checksum in after.values())
 
 
+@pytest.mark.parametrize("prefetching", [True, False])
+def test_more_orders_interleaved_than_the_folder_keeps_give_the_same_tables(
+    pg_ledger, projections, monkeypatch, prefetching
+):
+    """Orders fall out of the folder's memory between their events (issue 24)."""
+    run_workload(pg_ledger, seed=5, orders=12, steps=120)
+    projections.catch_up()
+    before = {
+        name: runner.view.checksum() for name, runner in projections.runners.items()
+    }
+    loads: list[object] = []
+    get = pg_ledger.repository.get
+    monkeypatch.setattr(
+        pg_ledger.repository, "get", lambda *a, **k: loads.append(a) or get(*a, **k)
+    )
+    monkeypatch.setattr(runner_module, "REBUILD_ORDERS", 3)
+    for runner in projections.runners.values():
+        runner.folder.capacity = 3
+        runner.folder.prefetching = prefetching
+        runner.batch_size = 40
+        assert runner.rebuild() > 0
+        assert runner.view.checksum() == before[runner.view.name]
+    assert (loads == []) is prefetching  # one read a batch, not one an order
+
+
 def test_lag_counts_what_is_not_yet_projected(pg_ledger, projections):
     pg_ledger.create_order("acct", "L1", "EUR", [item(1, 100)])
     lag = projections.lag()["journal"]
