@@ -36,6 +36,7 @@ from projections.startup import schema_lock
 from settlements.service import Settlements
 from store.connections import check_pool_after_failure, one_connection_per_command
 from store.recorder import HorizonRecorder
+from store.references import StoredReferences
 from store.snapshot_seals import SnapshotSeals, snapshot_key
 
 
@@ -61,6 +62,9 @@ def open_ledger(settings: Settings, url: str) -> OrderLedger:
     if isinstance(ledger.recorder, PostgresAggregateRecorder):
         ledger.command_connection = one_connection_per_command(
             ledger.recorder.datastore
+        )
+        ledger.stored_references = StoredReferences(
+            ledger.recorder.datastore, ledger.recorder.events_table_name
         )
     return ledger
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
 
 from domain.bounds import check_amount
 from domain.context import NO_FACTS, OperationFacts, RequestContext, stating
@@ -52,6 +55,10 @@ def _resolved(items: Allocations, order: Order) -> list[Allocation]:
 
 
 class OrderCommands(RecordCommands):
+    # (order id, event topic) → the ``reference`` each such event carries;
+    # set by the store's composition (store/references.py).
+    stored_references: Callable[[UUID, str], set[str]] | None = None
+
     def create_order(
         self,
         account: str,
@@ -370,7 +377,13 @@ class OrderCommands(RecordCommands):
         return self._run(account, order_ref, context, str(movement), planner)
 
     def _references(self, order: Order, kind: type[Order.Event]) -> set[str]:
-        """The numbers the order's events of one kind carry (captures, refunds)."""
+        """The numbers the order's events of one kind carry (captures, refunds).
+
+        Read by the store where it can (``stored_references``): the events of
+        that kind only, without decoding the order's whole history.
+        """
+        if self.stored_references is not None:
+            return self.stored_references(order.id, get_topic(kind))
         return {
             reference
             for event in self.events.get(order.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from api.dintero import schemas as dintero
 from api.native.present import balance_fields, payment_fields
@@ -201,7 +201,7 @@ def operation_out(order_ref: str, op: PaymentOperation) -> dintero.OperationOut:
     # checked when it was recorded, and a long order lists thousands.
     return dintero.OperationOut.model_construct(
         id=op.id,
-        type=op.kind,
+        type=cast("Any", op.kind),  # one of the four kinds, by construction
         amount=op.amount,
         items=[
             dintero.LineAmountIn.model_construct(line_id=a.line_id, amount=a.amount)
@@ -214,7 +214,7 @@ def operation_out(order_ref: str, op: PaymentOperation) -> dintero.OperationOut:
         created_at=op.recorded_at,
         created_by=op.actor,
         processed_at=op.processed_at,
-        metadata=op.metadata,
+        metadata=None if op.metadata is None else dict(op.metadata),
         reason=op.reason,
         order_id=order_ref,
         version=op.version,

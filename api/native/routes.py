@@ -28,7 +28,7 @@ router = APIRouter(
 )
 
 
-EVENTS_PAGE = 1_000  # events in one answer of the audit trail, at most
+EVENTS_PAGE, EVENTS_MAX = 200, 1_000  # events in one answer: by default, at most
 
 
 @router.get("/orders/{order_id}", summary="An order's lines and balances")
@@ -78,7 +78,7 @@ def read_events(
         int, Query(ge=0, le=MAX_INT4, description="events after this version")
     ] = 0,
     limit: Annotated[
-        int, Query(ge=1, le=EVENTS_PAGE, description="at most this many events")
+        int, Query(ge=1, le=EVENTS_MAX, description="at most this many events")
     ] = EVENTS_PAGE,
 ) -> OrderEventsOut:
     """The events oldest first, a page at a time (``has_more``)."""

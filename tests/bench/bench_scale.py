@@ -109,7 +109,13 @@ def exponent(small: float, large: float) -> float:
 
 
 def measure(url: str, report: Report | None) -> None:
-    settings = Settings(database_url=url, db_schema=SCHEMA, rate_limit=1e9)
+    settings = Settings(
+        database_url=url,
+        db_schema=SCHEMA,
+        rate_limit=1e9,
+        run_projections=False,  # a projector catching up would be timed too
+        run_webhooks=False,
+    )
     ledger = open_ledger(settings, url)
     keys = KeyStore(url, SCHEMA)
     key = keys.create(ACCOUNT, Role.ADMIN)[1]
@@ -122,7 +128,26 @@ def measure(url: str, report: Report | None) -> None:
 
     # name → size → (cold ms, warm ms, answer bytes)
     figures: dict[str, dict[int, tuple[float, float, int]]] = {}
-    for read in READS:
+    _time_reads(settings, url, key, READS, figures)
+    for size in SIZES:
+        figures.setdefault("numbered refund (a command)", {})[size] = _refunds(
+            settings, url, f"S{size}"
+        )
+    audit = _store_audit(settings, url)
+    console = Read(f"{READS[-1].name}, after the store's audit", READS[-1].path)
+    _time_reads(settings, url, key, (console,), figures)
+    if report:
+        _report(report, figures, audit)
+
+
+def _time_reads(
+    settings: Settings,
+    url: str,
+    key: str,
+    reads: tuple[Read, ...],
+    figures: dict[str, dict[int, tuple[float, float, int]]],
+) -> None:
+    for read in reads:
         for size in SIZES:
             path = read.path(f"S{size}")
             with served(settings, url, key) as client:
@@ -138,13 +163,34 @@ def measure(url: str, report: Report | None) -> None:
                 f" warm {warm:.1f} ms, {answer:,} bytes",
                 flush=True,
             )
-    audit = _store_audit(settings, url)
-    if report:
-        _report(report, figures, audit)
+
+
+def _refunds(settings: Settings, url: str, ref: str) -> tuple[float, float, int]:
+    """A Riverty numbered refund of 1 unit: the first after a restart, then more."""
+    first = open_ledger(settings, url)
+    first.capture(ACCOUNT, ref, "P", [Allocation(1, 1)])  # something to refund
+    first.close()
+    ledger = open_ledger(settings, url)
+    try:
+
+        def refund() -> None:
+            ledger.refund(ACCOUNT, ref, "P", [Allocation(1, 1)], numbered=True)
+
+        ledger.get_order(ACCOUNT, WARM_UP)
+        cold = _ms(refund)
+        ledger.capture(ACCOUNT, ref, "P", [Allocation(1, WARM_READS)])
+        warm = statistics.median(_ms(refund) for _ in range(WARM_READS))
+    finally:
+        ledger.close()
+    print(f"numbered refund of {ref}: cold {cold:.1f} ms, warm {warm:.1f} ms")
+    return cold, warm, 0
 
 
 def _store_audit(settings: Settings, url: str) -> tuple[float, float, int]:
-    """The whole store's audit: a full walk, then a rerun after one new event."""
+    """The whole store's audit: a full walk, then a rerun after one new event.
+
+    The console's order page goes on from the chain heads this keeps.
+    """
     ledger = open_ledger(settings, url)
     try:
         verifier = ChainVerifier(ledger)
