@@ -186,7 +186,7 @@ def _refunds(settings: Settings, url: str, ref: str) -> tuple[float, float, int]
     return cold, warm, 0
 
 
-def _store_audit(settings: Settings, url: str) -> tuple[float, float, int]:
+def _store_audit(settings: Settings, url: str) -> tuple[float, float, int, int]:
     """The whole store's audit: a full walk, then a rerun after one new event.
 
     The console's order page goes on from the chain heads this keeps.
@@ -196,20 +196,23 @@ def _store_audit(settings: Settings, url: str) -> tuple[float, float, int]:
         verifier = ChainVerifier(ledger)
         full = _ms(lambda: verifier.verify_store(full=True))
         ledger.capture(ACCOUNT, f"S{SIZES[0]}", "P", [Allocation(1, 1)])
-        rerun = _ms(verifier.verify_store)
+        start = time.perf_counter()
+        read = verifier.verify_store().events_read
+        rerun = (time.perf_counter() - start) * 1000
         events = ledger.recorder.max_notification_id() or 0
     finally:
         ledger.close()
     print(
-        f"whole-store audit of {events:,} events: {full:.0f} ms; rerun {rerun:.1f} ms"
+        f"whole-store audit of {events:,} events: {full:.0f} ms;"
+        f" rerun {rerun:.1f} ms reading {read} event(s)"
     )
-    return full, rerun, events
+    return full, rerun, events, read or 0
 
 
 def _report(
     report: Report,
     figures: dict[str, dict[int, tuple[float, float, int]]],
-    audit: tuple[float, float, int],
+    audit: tuple[float, float, int, int],
 ) -> None:
     sizes = " / ".join(f"{s:,}" for s in SIZES)
     section = report.add(
@@ -239,22 +242,34 @@ def _report(
             f"{exponent(cold[0], cold[-1]):.2f}",
             f"{by_size[SIZES[-1]][2]:,}",
         )
-    full, rerun, events = audit
+    full, rerun, events, read = audit
     section.notes.append(
         f"The whole store's audit ({events:,} events): a full walk {full:.0f} ms;"
-        f" a rerun after one more event {rerun:.1f} ms (it reads only that"
-        f" event: {full / rerun:.0f}× less)."
+        f" a rerun after one more event {rerun:.1f} ms, reading {read} event(s)"
+        f" ({full / rerun:.0f}× less time)."
+    )
+    report.target(
+        "the whole store's audit, rerun after one new event",
+        f"read {read} event(s) in {rerun:.1f} ms (full walk {full:.0f} ms)",
+        "reads only what is new",
+        met=read == 1,
     )
     report.target(
         f"slowest per-order read at {SIZES[-1]:,} events, warm or cold",
         f"{worst:.0f} ms",
         f"≤ {FLAT_MS:.0f} ms",
         met=worst <= FLAT_MS,
-        why="the Riverty and Dintero answers list every capture, refund and "
-        "void, and the events read and the console page show every event: "
-        "each reads and decodes all of the order's events (see the scale "
-        "section); the next step is a read model of operations per order, "
-        "paged event trails and answers bounded as the PSPs' own are.",
+        why="Riverty's and Dintero's order answers list every capture, refund "
+        "and void of the order, as both published APIs define them (neither "
+        "order read has a page parameter), so the answer itself grows with the "
+        "order: 2.3–2.8 MB at 10,000 events. Profiled at 10,000 events: decoding "
+        "the order's events 70–250 ms (the more, the more the garbage collector "
+        "runs), building the records 90–270 ms, JSON 15–20 ms. The console's page "
+        "is flat once the store's audit has run (its chain mark goes on from the "
+        "kept head); before, it recomputes every event's hash. Next steps: each "
+        "order's operation records kept with it (or a per-process copy of its "
+        "decoded events, extended by the newer ones), so that a read decodes "
+        "only what is new.",
     )
 
 
