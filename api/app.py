@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import docs, health
 from api.admission import Admissions
+from api.answer_cache import AnswerCache
 from api.backpressure import DatabaseSlots
 from api.bootstrap import services, tune_garbage_collection
 from api.console import audit_pages as console_audit
@@ -86,6 +87,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.answer_cache = AnswerCache(settings.answer_cache_mb * 2**20)
     metrics = LedgerMetrics()
     metrics.watch(lambda: app_gauges(app.state))
     app.state.metrics = metrics

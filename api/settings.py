@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         description="orders each process keeps in memory and fast-forwards from "
         "newer events (0: read every order from its snapshot and events)",
     )
+    answer_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        le=65_536,
+        description="MB of whole-order answers (Riverty's and Dintero's order "
+        "reads) each process keeps by the order's version (0: none)",
+    )
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
     rate_limit: float = Field(default=100.0, gt=0, description="requests/s per key")
     rate_burst: int = Field(default=200, ge=1, description="burst per key")

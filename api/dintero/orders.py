@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import Example
 
+from api.answer_cache import answer_cache
 from api.auth import LedgerDep, Reader, WriteContext
 from api.dintero import schemas as s
 from api.dintero import translate as t
@@ -170,18 +171,31 @@ def _order(
     )
 
 
-@router.get("/{order_id}", summary="Read the order in Dintero's shape")
+@router.get(
+    "/{order_id}",
+    summary="Read the order in Dintero's shape",
+    response_model=s.DinteroOrderOut,
+)
 def read_order(
     aid: str,
     order_id: str,
     ledger: LedgerDep,
     _: Reader,
+    request: Request,
     *,
     include_events: Annotated[
         bool, Query(description="add the order's events (``events``)")
     ] = False,
-) -> s.DinteroOrderOut:
-    return _order(ledger, aid, order_id, with_events=include_events)
+) -> Response:
+    """Built once per version of the order (``api/answer_cache.py``)."""
+    order = ledger.get_order(aid, order_id)
+    return answer_cache(request).answer(
+        ("dintero order", order.id, order.version, include_events),
+        lambda: t.order_out(
+            order, ledger.order_events(aid, order_id), with_events=include_events
+        ),
+        exclude_none=True,
+    )
 
 
 @router.get("/{order_id}/events", summary="The order's events, oldest first")

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from api.answer_cache import answer_cache
 from api.auth import Caller, LedgerDep
 from api.riverty import present as p
 from api.riverty import schemas as r
@@ -30,7 +31,15 @@ def _read(
     ledger: LedgerDep, account: str, number: str
 ) -> tuple[Order, list[Order.Event]]:
     order = ledger.get_order(account, number)
-    return order, ledger.order_events(account, number)
+    return order, _events_to(ledger, account, number, order.version)
+
+
+def _events_to(
+    ledger: LedgerDep, account: str, number: str, version: int
+) -> list[Order.Event]:
+    """The order's events up to ``version`` (a write may have come since)."""
+    events = ledger.order_events(account, number)
+    return [event for event in events if event.originator_version <= version]
 
 
 def _one(
@@ -47,13 +56,26 @@ def _one(
     return found
 
 
-@router.get("", summary="The order, its items, captures, refunds and voids")
+@router.get(
+    "",
+    summary="The order, its items, captures, refunds and voids",
+    response_model=r.RivertyOrderOut,
+)
 def read_order(
     orderNumber: str,  # noqa: N803 - Riverty's path name
     caller: Caller,
     ledger: LedgerDep,
-) -> r.RivertyOrderOut:
-    return p.order_out(*_read(ledger, caller.account, orderNumber))
+    request: Request,
+) -> Response:
+    """Built once per version of the order (``api/answer_cache.py``)."""
+    account = caller.account
+    order = ledger.get_order(account, orderNumber)
+    return answer_cache(request).answer(
+        ("riverty order", order.id, order.version),
+        lambda: p.order_out(
+            order, _events_to(ledger, account, orderNumber, order.version)
+        ),
+    )
 
 
 @dataclass(frozen=True)
