@@ -20,6 +20,7 @@ from domain.order import Order
 from projections import ddl
 from projections.fold import Folded
 from projections.journal import journal_rows
+from projections.order_totals import ORDER_TOTALS
 
 UPSTREAM = "ledger"  # the application whose notification log is projected
 DEAD_LETTER_TABLE = "projection_dead_letters"
@@ -57,8 +58,9 @@ class ReadModelView(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
         schema = sql.Identifier(self.datastore.schema)
+        name = sql.Literal(self.datastore.schema)
         self.sql_create_statements.extend(
-            sql.SQL(statement).format(schema=schema)
+            sql.SQL(statement).format(schema=schema, schema_name=name)
             for statement in (*self.statements, *ddl.DEAD_LETTERS)
         )
 
@@ -195,7 +197,7 @@ class BalancesView(ReadModelView):
         "payment_authorizations",
         "order_summaries",
     )
-    statements = ddl.BALANCES
+    statements = (*ddl.BALANCES, *ORDER_TOTALS)
 
     def write(
         self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]

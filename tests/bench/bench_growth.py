@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from api.bootstrap import open_ledger
 from api.settings import Settings
@@ -27,6 +28,8 @@ from projections import ddl
 from projections.account_index import DRAFT_CREATED_TOPIC, OPENED_TOPIC
 from projections.audit import ChainVerifier
 from projections.drafts import draft_refs
+from projections.order_totals import ORDER_TOTALS
+from projections.queries import TOTAL_COLUMNS, OrderFilters, order_totals
 from tests.bench.bench_commands import bench_database
 from tests.bench.report import Report, Section
 from tests.builders import item
@@ -109,7 +112,7 @@ def measure(url: str, report: Report | None) -> None:
         ]  # fmt: skip
     finally:
         ledger.close()
-    rows.append(_status_filter(url))
+    rows += _summaries_reads(url)
     for name, with_index, without in rows:
         print(f"{name}: {with_index:.2f} ms with the index, {without:.2f} ms without")
     if report is not None:
@@ -125,26 +128,49 @@ def measure(url: str, report: Report | None) -> None:
         report.add(section)
 
 
-def _status_filter(url: str) -> tuple[str, float, float]:
+def _summaries_reads(url: str) -> list[tuple[str, float, float]]:
+    """A status filter that matches nothing, and the totals of every order."""
     query = sql.SQL(
         "SELECT * FROM {}.order_summaries WHERE account = 'acct'"
         " AND status = ANY(%s) ORDER BY created_at, order_id LIMIT 11"
     ).format(sql.Identifier(SCHEMA))
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in ddl.BALANCES:
-            conn.execute(statement.format(schema=SCHEMA))
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        for statement in (*ddl.BALANCES, *ORDER_TOTALS):
+            conn.execute(statement.format(schema=SCHEMA, schema_name=f"'{SCHEMA}'"))
         fill_summaries(conn, SCHEMA, ACCOUNT_ORDERS)
+        curs = conn.cursor()
 
         def nothing() -> object:
             return conn.execute(query, (["cancelled"],)).fetchall()
 
+        def kept() -> object:
+            return order_totals(curs, SCHEMA, "acct", OrderFilters())
+
         with_index = _median_ms(nothing)
         _drop(url, "order_summaries_status_idx")
-        return (
-            f"a status filter matching none of {ACCOUNT_ORDERS:,} orders",
-            with_index,
-            _median_ms(nothing),
-        )
+        totals = (_median_ms(kept), _median_ms(lambda: summed_totals(curs)))
+        return [
+            (
+                f"a status filter matching none of {ACCOUNT_ORDERS:,} orders",
+                with_index,
+                _median_ms(nothing),
+            ),
+            (f"the totals of an account's {ACCOUNT_ORDERS:,} orders", *totals),
+        ]
+
+
+def summed_totals(curs: psycopg.Cursor[dict[str, object]]) -> object:
+    """The totals as the console summed them before they were kept."""
+    sums = sql.SQL(", ").join(
+        sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(c))
+        for c in TOTAL_COLUMNS
+    )
+    return curs.execute(
+        sql.SQL(
+            "SELECT currency, count(*) AS orders, {} FROM {}.order_summaries"
+            " WHERE account = 'acct' GROUP BY currency ORDER BY currency"
+        ).format(sums, sql.Identifier(SCHEMA))
+    ).fetchall()
 
 
 def main(report: Report | None = None) -> None:
