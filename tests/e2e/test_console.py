@@ -192,45 +192,6 @@ class TestPagesShowTheApisFigures:
             assert event["request_id"] in page
         assert "✔ chain verified" in page
 
-    def test_the_timeline_comes_a_page_at_a_time(self, writer, console, monkeypatch):
-        monkeypatch.setattr(pages, "TIMELINE_PAGE", 2)
-        order_id = money_story(writer)["order_id"]
-        latest = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["version"]
-        seen: list[int] = []
-        path: str | None = f"/console/orders/{order_id}"
-        while path:
-            page = console.get(path).text
-            versions = [int(v) for v in re.findall(r'<li data-version="(\d+)"', page)]
-            assert 1 <= len(versions) <= 2
-            seen += versions
-            older = re.search(r'id="older-events" href="([^"]+)"', page)
-            path = (
-                f"/console/orders/{order_id}" + older.group(1).replace("&amp;", "&")
-                if older
-                else None
-            )
-        assert seen == list(range(latest, 0, -1))
-
-    def test_the_chain_mark_goes_on_from_the_store_audit(self, api, writer, console):
-        order_id = money_story(writer)["order_id"]
-        latest = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["version"]
-        ChainVerifier(api.app.state.ledger).verify_store()
-        page = console.get(f"/console/orders/{order_id}").text
-        assert f"versions 1–{latest} by the store" in page
-        assert "nothing newer since" in page
-        ok(
-            writer.post(
-                f"{NATIVE}/shopping/orders/{order_id}/refunds",
-                json={
-                    "items": [{"line_id": 1, "amount": 100}],
-                    "payment_details": {"payment_id": "PID_1"},
-                },
-            )
-        )
-        page = console.get(f"/console/orders/{order_id}").text
-        assert "✔ chain verified" in page
-        assert f"{latest + 1}–{latest + 1} recomputed now" in page
-
     def test_the_page_as_of_a_version_is_the_api_at_that_version(self, writer, console):
         order_id = money_story(writer)["order_id"]
         latest = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["version"]
@@ -448,3 +409,45 @@ def test_search_finds_part_of_an_id_or_reference_and_a_payment_id(writer, consol
     for literal in ("INV%0042", "INV-2026-0042_y", "0042__"):
         page = console.get("/console/orders", params={"q": literal})
         assert story["order_id"] not in page.text, literal  # % and _ are not wildcards
+
+
+# In this process only: they change the app's module and read its state.
+def test_the_timeline_comes_a_page_at_a_time(writer, console, monkeypatch):
+    monkeypatch.setattr(pages, "TIMELINE_PAGE", 2)
+    order_id = money_story(writer)["order_id"]
+    latest = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["version"]
+    seen: list[int] = []
+    path: str | None = f"/console/orders/{order_id}"
+    while path:
+        page = console.get(path).text
+        versions = [int(v) for v in re.findall(r'<li data-version="(\d+)"', page)]
+        assert 1 <= len(versions) <= 2
+        seen += versions
+        older = re.search(r'id="older-events" href="([^"]+)"', page)
+        path = (
+            f"/console/orders/{order_id}" + older.group(1).replace("&amp;", "&")
+            if older
+            else None
+        )
+    assert seen == list(range(latest, 0, -1))
+
+
+def test_the_chain_mark_goes_on_from_the_store_audit(api, writer, console):
+    order_id = money_story(writer)["order_id"]
+    latest = ok(writer.get(f"{NATIVE}/orders/{order_id}"))["version"]
+    ChainVerifier(api.app.state.ledger).verify_store()
+    page = console.get(f"/console/orders/{order_id}").text
+    assert f"versions 1–{latest} by the store" in page
+    assert "nothing newer since" in page
+    ok(
+        writer.post(
+            f"{NATIVE}/shopping/orders/{order_id}/refunds",
+            json={
+                "items": [{"line_id": 1, "amount": 100}],
+                "payment_details": {"payment_id": "PID_1"},
+            },
+        )
+    )
+    page = console.get(f"/console/orders/{order_id}").text
+    assert "✔ chain verified" in page
+    assert f"{latest + 1}–{latest + 1} recomputed now" in page
