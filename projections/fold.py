@@ -10,7 +10,6 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import sql
@@ -18,6 +17,7 @@ from psycopg import sql
 from domain.application import OrderLedger, replay
 from domain.order import Order
 from domain.values import Balance
+from store.recorder_sql import notification
 
 ORDER_TOPICS = frozenset(
     get_topic(cls)
@@ -88,7 +88,8 @@ class OrderFolder:
         with recorder.datastore.transaction(commit=False) as curs:
             curs.execute(
                 sql.SQL(
-                    "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                    "SELECT e.notification_id, e.originator_id,"
+                    " e.originator_version, e.topic, e.state"
                     " FROM unnest(%s::uuid[], %s::int[]) AS n(id, version)"
                     " JOIN {} e ON e.originator_id = n.id"
                     " AND e.originator_version <= n.version"
@@ -99,20 +100,7 @@ class OrderFolder:
             rows = curs.fetchall()
         to_event = self.ledger.mapper.to_domain_event
         for order_id, stored in groupby(rows, key=lambda row: row["originator_id"]):
-            folded = replay(
-                None,
-                (
-                    to_event(
-                        StoredEvent(
-                            originator_id=order_id,
-                            originator_version=row["originator_version"],
-                            topic=row["topic"],
-                            state=bytes(row["state"]),
-                        )
-                    )
-                    for row in stored
-                ),
-            )
+            folded = replay(None, (to_event(notification(row)) for row in stored))
             self._keep(UUID(str(order_id)), folded)
 
     def fold(self, event: Order.Event) -> Folded:

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from projections.order_totals import KEPT_FILTERS, kept_totals
+from projections.order_totals import AMOUNTS, KEPT_FILTERS, kept_totals
 
 SETTLEMENT_COLUMNS = (
     "date",
@@ -78,15 +78,7 @@ _FILTER_CONDITIONS = {
     " OR merchant_reference ILIKE %(search)s ESCAPE '\\'"
     " OR %(search_exact)s = ANY(payment_ids))",
 }
-TOTAL_COLUMNS = (
-    "gross_amount",
-    "authorized",
-    "captured",
-    "refunded",
-    "released",
-    "outstanding_authorized",
-    "refundable",
-)
+TOTAL_COLUMNS = AMOUNTS  # the money columns of order_summaries
 
 
 def _where(
@@ -177,6 +169,13 @@ def order_totals(
                 else (tuple(s for s in statuses if s == filters.status))
             )
         return kept_totals(curs, schema, account, statuses, filters.currency)
+    return summed_totals(curs, schema, account, filters)
+
+
+def summed_totals(
+    curs: Cursor[DictRow], schema: str, account: str, filters: OrderFilters
+) -> list[dict[str, Any]]:
+    """``order_totals`` summed from the matching summaries, whatever the filter."""
     conditions, params = _where(account, filters)
     sums = sql.SQL(", ").join(
         sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(column))

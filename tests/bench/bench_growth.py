@@ -29,7 +29,7 @@ from projections.account_index import DRAFT_CREATED_TOPIC, OPENED_TOPIC
 from projections.audit import ChainVerifier
 from projections.drafts import draft_refs
 from projections.order_totals import ORDER_TOTALS
-from projections.queries import TOTAL_COLUMNS, OrderFilters, order_totals
+from projections.queries import OrderFilters, order_totals, summed_totals
 from tests.bench.bench_commands import bench_database
 from tests.bench.report import Report, Section
 from tests.builders import item
@@ -148,7 +148,10 @@ def _summaries_reads(url: str) -> list[tuple[str, float, float]]:
 
         with_index = _median_ms(nothing)
         _drop(url, "order_summaries_status_idx")
-        totals = (_median_ms(kept), _median_ms(lambda: summed_totals(curs)))
+        totals = (
+            _median_ms(kept),
+            _median_ms(lambda: summed_totals(curs, SCHEMA, "acct", OrderFilters())),
+        )
         return [
             (
                 f"a status filter matching none of {ACCOUNT_ORDERS:,} orders",
@@ -157,20 +160,6 @@ def _summaries_reads(url: str) -> list[tuple[str, float, float]]:
             ),
             (f"the totals of an account's {ACCOUNT_ORDERS:,} orders", *totals),
         ]
-
-
-def summed_totals(curs: psycopg.Cursor[dict[str, object]]) -> object:
-    """The totals as the console summed them before they were kept."""
-    sums = sql.SQL(", ").join(
-        sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(c))
-        for c in TOTAL_COLUMNS
-    )
-    return curs.execute(
-        sql.SQL(
-            "SELECT currency, count(*) AS orders, {} FROM {}.order_summaries"
-            " WHERE account = 'acct' GROUP BY currency ORDER BY currency"
-        ).format(sums, sql.Identifier(SCHEMA))
-    ).fetchall()
 
 
 def main(report: Report | None = None) -> None:

@@ -8,7 +8,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from projections.order_totals import kept_totals
-from projections.queries import TOTAL_COLUMNS, OrderFilters, order_totals
+from projections.queries import OrderFilters, order_totals, summed_totals
 from tests.integration.workload import run_workload
 
 STATUSES = (
@@ -22,23 +22,8 @@ STATUSES = (
 
 def summed(curs, schema: str, account: str, statuses, currency) -> list[dict]:
     """What the totals were before: the matching summaries summed."""
-    conditions = [sql.SQL("account = %(a)s")]
-    if statuses is not None:
-        conditions.append(sql.SQL("status = ANY(%(s)s)"))
-    if currency is not None:
-        conditions.append(sql.SQL("currency = %(c)s"))
-    sums = sql.SQL(", ").join(
-        sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(c))
-        for c in TOTAL_COLUMNS
-    )
-    curs.execute(
-        sql.SQL(
-            "SELECT currency, count(*) AS orders, {} FROM {}.order_summaries"
-            " WHERE {} GROUP BY currency ORDER BY currency"
-        ).format(sums, sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
-        {"a": account, "s": list(statuses or ()), "c": currency},
-    )
-    return [dict(row) for row in curs.fetchall()]
+    filters = OrderFilters(statuses=statuses, currency=currency)
+    return summed_totals(curs, schema, account, filters)
 
 
 def assert_kept_equal_summed(database_url: str, schema: str) -> None:
