@@ -15,11 +15,6 @@ order does. They are read back as bigint, as the summed query reads them.
 
 from __future__ import annotations
 
-from typing import Any
-
-from psycopg import Cursor, sql
-from psycopg.rows import DictRow
-
 AMOUNTS = (
     "gross_amount",
     "authorized",
@@ -98,32 +93,3 @@ ORDER_TOTALS = (
 )
 
 KEPT_FILTERS = frozenset({"status", "statuses", "currency"})
-
-
-def kept_totals(
-    curs: Cursor[DictRow],
-    schema: str,
-    account: str,
-    statuses: tuple[str, ...] | None,
-    currency: str | None,
-) -> list[dict[str, Any]]:
-    """Per currency: the orders of ``statuses`` (all if None), and their sums."""
-    conditions = [sql.SQL("account = %(account)s")]
-    params: dict[str, Any] = {"account": account}
-    if statuses is not None:
-        conditions.append(sql.SQL("status = ANY(%(statuses)s)"))
-        params["statuses"] = list(statuses)
-    if currency is not None:
-        conditions.append(sql.SQL("currency = %(currency)s"))
-        params["currency"] = currency
-    sums = sql.SQL(", ").join(
-        sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(c)) for c in AMOUNTS
-    )
-    curs.execute(
-        sql.SQL(
-            "SELECT currency, sum(orders)::bigint AS orders, {} FROM {}.order_totals"
-            " WHERE {} GROUP BY currency HAVING sum(orders) <> 0 ORDER BY currency"
-        ).format(sums, sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
-        params,
-    )
-    return [dict(row) for row in curs.fetchall()]

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from projections.order_totals import AMOUNTS, KEPT_FILTERS, kept_totals
+from projections.order_totals import AMOUNTS, KEPT_FILTERS
 
 SETTLEMENT_COLUMNS = (
     "date",
@@ -176,6 +176,29 @@ def summed_totals(
     curs: Cursor[DictRow], schema: str, account: str, filters: OrderFilters
 ) -> list[dict[str, Any]]:
     """``order_totals`` summed from the matching summaries, whatever the filter."""
+    return _per_currency(curs, schema, "order_summaries", "count(*)", account, filters)
+
+
+def kept_totals(
+    curs: Cursor[DictRow],
+    schema: str,
+    account: str,
+    statuses: tuple[str, ...] | None,
+    currency: str | None,
+) -> list[dict[str, Any]]:
+    """Per currency: the orders of ``statuses`` (all if None), from order_totals."""
+    filters = OrderFilters(statuses=statuses, currency=currency)
+    return _per_currency(curs, schema, "order_totals", "sum(orders)", account, filters)
+
+
+def _per_currency(
+    curs: Cursor[DictRow],
+    schema: str,
+    table: str,
+    orders: str,
+    account: str,
+    filters: OrderFilters,
+) -> list[dict[str, Any]]:
     conditions, params = _where(account, filters)
     sums = sql.SQL(", ").join(
         sql.SQL("sum({0})::bigint AS {0}").format(sql.Identifier(column))
@@ -183,9 +206,14 @@ def summed_totals(
     )
     curs.execute(
         sql.SQL(
-            "SELECT currency, count(*) AS orders, {} FROM {}.order_summaries"
-            " WHERE {} GROUP BY currency ORDER BY currency"
-        ).format(sums, sql.Identifier(schema), sql.SQL(" AND ").join(conditions)),
+            "SELECT currency, {orders}::bigint AS orders, {sums} FROM {table}"
+            " WHERE {where} GROUP BY currency HAVING {orders} <> 0 ORDER BY currency"
+        ).format(
+            orders=sql.SQL(orders),
+            sums=sums,
+            table=sql.Identifier(schema, table),
+            where=sql.SQL(" AND ").join(conditions),
+        ),
         params,
     )
     return [dict(row) for row in curs.fetchall()]

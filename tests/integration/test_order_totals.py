@@ -7,8 +7,12 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from projections.order_totals import kept_totals
-from projections.queries import OrderFilters, order_totals, summed_totals
+from projections.queries import (
+    OrderFilters,
+    kept_totals,
+    order_totals,
+    summed_totals,
+)
 from tests.integration.workload import run_workload
 
 STATUSES = (
