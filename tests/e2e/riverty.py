@@ -121,6 +121,18 @@ def authorize_body(
     }
 
 
+def capture_jacket(client: httpx.Client, number: str, **more: Any) -> httpx.Response:
+    """Capture seed 003's jacket (200 of 285) of an order authorized with its items."""
+    details = {
+        "totalGrossAmount": 200,
+        "totalNetAmount": 168,
+        "items": [copy.deepcopy(SEED_ITEMS[0])],
+    }
+    return client.post(
+        f"{API}/orders/{number}/captures", json={"orderDetails": details, **more}
+    )
+
+
 def update(client: httpx.Client, number: str, body: dict[str, Any]) -> httpx.Response:
     return client.post(f"{API}/orders/{number}/updateOrder", json=body)
 

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from api.answer_cache import AnswerCache
 from tests.e2e.dintero import SHOP, ok
-from tests.e2e.riverty import API, SEED_ITEMS, authorize
-
-
-def capture_jacket(writer, number: str) -> None:
-    ok(
-        writer.post(
-            f"{API}/orders/{number}/captures",
-            json={
-                "orderDetails": {
-                    "totalGrossAmount": 200,
-                    "totalNetAmount": 168,
-                    "items": [copy.deepcopy(SEED_ITEMS[0])],
-                }
-            },
-        )
-    )
+from tests.e2e.riverty import API, authorize, capture_jacket
 
 
 @pytest.mark.parametrize(
@@ -48,7 +31,7 @@ def test_a_read_again_is_the_same_bytes_until_the_order_changes(
     assert cache.hits == hits + 1
     assert again.headers["content-type"] == "application/json"
 
-    capture_jacket(writer, number)
+    ok(capture_jacket(writer, number))
     after = ok(writer.get(read(number)))
     assert cache.hits == hits + 1  # a new version: built, not served
     assert after != first.json()
@@ -57,7 +40,7 @@ def test_a_read_again_is_the_same_bytes_until_the_order_changes(
 
 def test_an_answer_is_the_one_built_without_the_cache(api, writer):
     ok(authorize(writer, "AC-SAME"))
-    capture_jacket(writer, "AC-SAME")
+    ok(capture_jacket(writer, "AC-SAME"))
     paths = [f"{API}/orders/AC-SAME", f"{SHOP}/orders/AC-SAME?include_events=true"]
     cached = [writer.get(path).content for path in paths]
     api.app.state.answer_cache = AnswerCache(0)  # keeps nothing

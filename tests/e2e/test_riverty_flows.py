@@ -15,7 +15,15 @@ import pytest
 from api.risk_http import HttpRiskCheck
 from domain.values import RiskOutcome
 from tests.e2e.dintero import NATIVE, ok
-from tests.e2e.riverty import API, SEED_ITEMS, authorize, item, summary, update
+from tests.e2e.riverty import (
+    API,
+    SEED_ITEMS,
+    authorize,
+    capture_jacket,
+    item,
+    summary,
+    update,
+)
 
 
 def native(client, number):
@@ -412,19 +420,7 @@ class TestCapturesRefundsVoids:
 
     def test_void_after_a_partial_capture_frees_only_the_rest(self, writer):
         ok(authorize(writer, "C2"))
-        ok(
-            writer.post(
-                f"{API}/orders/C2/captures",
-                json={
-                    "orderDetails": {
-                        "totalGrossAmount": 200,
-                        "totalNetAmount": 168,
-                        "items": [copy.deepcopy(SEED_ITEMS[0])],
-                    },
-                    "invoiceNumber": "INV-1",
-                },
-            )
-        )
+        ok(capture_jacket(writer, "C2", invoiceNumber="INV-1"))
         voided = ok(writer.post(f"{API}/orders/C2/voids", json={}))
         assert voided == {
             "totalCapturedAmount": 200,
