@@ -2,14 +2,17 @@
 
 The console's order list shows the totals of every order its filters match.
 Summed from ``order_summaries`` they cost a scan of all the account's
-orders. ``order_totals`` keeps them summed per (account, currency, status):
-statement triggers on ``order_summaries`` add each statement's new rows and
-subtract its old ones, in the projector's own transaction, so the totals are
-exactly the summaries' sums at every commit — a rebuild's emptying included.
-A filter of status and currency only is answered from it; any other filter
-still sums the matching summaries.
+orders. ``order_totals`` keeps them summed per (account, currency, status).
+Each batch the balances view writes moves them by two set-based statements
+in the batch's own transaction: the batch's orders' summaries as they were
+are subtracted before they are rewritten, and added after. So the totals are
+exactly the summaries' sums at every commit. A rebuild, which rewrites every
+summary in one transaction, sums them once at its end instead (updating the
+same few rows thousands of times in one transaction leaves a chain of row
+versions each later update walks). A filter of status and currency only is
+answered from it; any other filter still sums the matching summaries.
 
-Sums are ``numeric``: a sum of bigints may pass 2^63 − 1 where no single
+Sums are ``numeric``: a sum of bigints may pass 2^63 - 1 where no single
 order does. They are read back as bigint, as the summed query reads them.
 """
 
@@ -28,66 +31,50 @@ _COLUMNS = ", ".join(AMOUNTS)
 _ADDED = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in AMOUNTS)
 
 
-def _apply(rows: str, sign: str) -> str:
-    """Add (``sign`` "") or subtract ("-") a transition table's rows."""
-    sums = ", ".join(f"sum({sign}{column})" for column in AMOUNTS)
+def _moved(sign: str) -> str:
+    """Add (``sign`` "") or subtract ("-") the summaries of a batch's orders."""
+    sums = ", ".join(f"sum({sign}s.{column})" for column in AMOUNTS)
     return (
-        "INSERT INTO {schema}.order_totals AS t"  # noqa: S608 - DDL of fixed names
+        "INSERT INTO {schema}.order_totals AS t"  # noqa: S608 - fixed names
         f" (account, currency, status, orders, {_COLUMNS})"
-        f" SELECT account, currency, status, sum({sign}1), {sums}"
-        f" FROM {rows} GROUP BY account, currency, status"
+        f" SELECT s.account, s.currency, s.status, {sign}count(*), {sums}"
+        " FROM unnest(%s::text[], %s::text[]) AS k(account, order_id)"
+        " JOIN {schema}.order_summaries s"
+        " ON s.account = k.account AND s.order_id = k.order_id"
+        " GROUP BY s.account, s.currency, s.status"
         " ON CONFLICT (account, currency, status) DO UPDATE"
-        f" SET orders = t.orders + excluded.orders, {_ADDED};"
+        f" SET orders = t.orders + excluded.orders, {_ADDED}"
     )
 
 
+SUBTRACT_ORDERS, ADD_ORDERS = _moved("-"), _moved("")
+
+# Every summary summed: a rebuild's last step, and a store's first.
+SUM_EVERY_ORDER = (
+    "INSERT INTO {schema}.order_totals"  # noqa: S608 - fixed names
+    f" (account, currency, status, orders, {_COLUMNS})"
+    " SELECT account, currency, status, count(*), "
+    + ", ".join(f"sum({column})" for column in AMOUNTS)
+    + " FROM {schema}.order_summaries GROUP BY account, currency, status"
+)
+
 ORDER_TOTALS = (
-    """CREATE TABLE IF NOT EXISTS {schema}.order_totals (
-        account text NOT NULL, currency text NOT NULL, status text NOT NULL,
-        orders bigint NOT NULL, gross_amount numeric NOT NULL,
-        authorized numeric NOT NULL, captured numeric NOT NULL,
-        refunded numeric NOT NULL, released numeric NOT NULL,
-        outstanding_authorized numeric NOT NULL, refundable numeric NOT NULL,
-        PRIMARY KEY (account, currency, status))""",
-    # Each branch names only the transition tables its trigger has.
-    f"""CREATE OR REPLACE FUNCTION {{schema}}.order_totals_apply()
-    RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN {_apply("old_rows", "-")}
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN {_apply("new_rows", "")}
-        END IF;
-        RETURN NULL;
-    END $$""",
-    # The triggers and the first sums in one transaction, the summaries
-    # locked against writes meanwhile: no row is counted twice or missed.
+    # Summaries projected before the table existed are summed when it is made.
     """DO $$ BEGIN
-        IF NOT EXISTS (
-            SELECT 1 FROM pg_trigger
-            WHERE tgname = 'order_totals_on_insert'
-                AND tgrelid = (
-                    SELECT c.oid FROM pg_class c
-                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = {schema_name}
-                        AND c.relname = 'order_summaries')
-        ) THEN
-            LOCK TABLE {schema}.order_summaries IN SHARE ROW EXCLUSIVE MODE;
-            DELETE FROM {schema}.order_totals;
-            INSERT INTO {schema}.order_totals
-            SELECT account, currency, status, count(*), sum(gross_amount),
-                sum(authorized), sum(captured), sum(refunded), sum(released),
-                sum(outstanding_authorized), sum(refundable)
-            FROM {schema}.order_summaries GROUP BY account, currency, status;
-            CREATE TRIGGER order_totals_on_insert AFTER INSERT
-                ON {schema}.order_summaries REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION {schema}.order_totals_apply();
-            CREATE TRIGGER order_totals_on_update AFTER UPDATE
-                ON {schema}.order_summaries
-                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION {schema}.order_totals_apply();
-            CREATE TRIGGER order_totals_on_delete AFTER DELETE
-                ON {schema}.order_summaries REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION {schema}.order_totals_apply();
+        PERFORM pg_advisory_xact_lock(hashtext({schema_name} || '.order_totals'));
+        IF to_regclass(quote_ident({schema_name}) || '.order_totals') IS NULL THEN
+            CREATE TABLE {schema}.order_totals (
+                account text NOT NULL, currency text NOT NULL,
+                status text NOT NULL, orders bigint NOT NULL,
+                gross_amount numeric NOT NULL, authorized numeric NOT NULL,
+                captured numeric NOT NULL, refunded numeric NOT NULL,
+                released numeric NOT NULL,
+                outstanding_authorized numeric NOT NULL,
+                refundable numeric NOT NULL,
+                PRIMARY KEY (account, currency, status));
+            """
+    + SUM_EVERY_ORDER
+    + """;
         END IF;
     END $$""",
 )

@@ -95,14 +95,18 @@ class ProjectionRunner:
             # about 2 KB, so 200,000 take about 400 MB for the rebuild's
             # length. Past that, the orders a batch needs are read ahead.
             self.folder.capacity = max(following, REBUILD_ORDERS)
+            self.view.rebuilding = True
             try:
                 with self.view.datastore.transaction(commit=True) as curs:
                     self.view.reset(curs)
-                    return self._project_everything(curs, progress)
+                    done = self._project_everything(curs, progress)
+                    self.view.rebuilt(curs)
+                    return done
             except BaseException:
                 self._poisoned_orders = None
                 raise
             finally:
+                self.view.rebuilding = False
                 self.folder.forget()
                 self.folder.capacity = following
 

@@ -20,7 +20,12 @@ from domain.order import Order
 from projections import ddl
 from projections.fold import Folded
 from projections.journal import journal_rows
-from projections.order_totals import ORDER_TOTALS
+from projections.order_totals import (
+    ADD_ORDERS,
+    ORDER_TOTALS,
+    SUBTRACT_ORDERS,
+    SUM_EVERY_ORDER,
+)
 
 UPSTREAM = "ledger"  # the application whose notification log is projected
 DEAD_LETTER_TABLE = "projection_dead_letters"
@@ -54,6 +59,7 @@ class ReadModelView(PostgresTrackingRecorder):
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     statements: ClassVar[tuple[str, ...]]
+    rebuilding = False  # set by the runner while it rebuilds (see ``rebuilt``)
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
@@ -100,6 +106,9 @@ class ReadModelView(PostgresTrackingRecorder):
         self, curs: Cursor[DictRow], folded: Sequence[tuple[Folded, int]]
     ) -> None:
         raise NotImplementedError
+
+    def rebuilt(self, curs: Cursor[DictRow]) -> None:
+        """After a rebuild's last batch, in its transaction: what is summed once."""
 
     def set_aside(
         self, letter: DeadLetter, log: int = 0, curs: Cursor[DictRow] | None = None
@@ -230,6 +239,9 @@ class BalancesView(ReadModelView):
                 [key for key in orders if key not in opened],
             )
         s = sql.Identifier(self.datastore.schema)
+        keys = ([account for account, _ in orders], [order for _, order in orders])
+        if not self.rebuilding:
+            curs.execute(sql.SQL(SUBTRACT_ORDERS).format(schema=s), keys)
         curs.executemany(
             sql.SQL(ddl.INSERT_FIRST_AUTHORIZATION).format(schema=s),
             first_authorizations,
@@ -247,6 +259,20 @@ class BalancesView(ReadModelView):
             sql.SQL(ddl.UPSERT_SUMMARY).format(schema=s),
             [ddl.summary_row(order) for order in orders.values()],
         )
+        if not self.rebuilding:
+            curs.execute(sql.SQL(ADD_ORDERS).format(schema=s), keys)
+
+    def reset(self, curs: Cursor[DictRow] | None = None) -> None:
+        with self._writing(curs) as writing:
+            super().reset(writing)
+            writing.execute(
+                sql.SQL("DELETE FROM {}").format(self.table("order_totals"))
+            )
+
+    def rebuilt(self, curs: Cursor[DictRow]) -> None:
+        """Every summary is written: sum them (projections/order_totals.py)."""
+        schema = sql.Identifier(self.datastore.schema)
+        curs.execute(sql.SQL(SUM_EVERY_ORDER).format(schema=schema))
 
 
 class JournalView(ReadModelView):

@@ -135,9 +135,11 @@ def _summaries_reads(url: str) -> list[tuple[str, float, float]]:
         " AND status = ANY(%s) ORDER BY created_at, order_id LIMIT 11"
     ).format(sql.Identifier(SCHEMA))
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        for statement in (*ddl.BALANCES, *ORDER_TOTALS):
-            conn.execute(statement.format(schema=SCHEMA, schema_name=f"'{SCHEMA}'"))
+        for statement in ddl.BALANCES:
+            conn.execute(statement.format(schema=SCHEMA))
         fill_summaries(conn, SCHEMA, ACCOUNT_ORDERS)
+        for statement in ORDER_TOTALS:  # made now, it sums what is there
+            conn.execute(statement.format(schema=SCHEMA, schema_name=f"'{SCHEMA}'"))
         curs = conn.cursor()
 
         def nothing() -> object:
