@@ -79,8 +79,8 @@ class Report:
 
     def markdown(self) -> str:
         summary = Section(
-            "Targets (issues 7 and 15)",
-            intro="`target` is what issue 15 asks of this stage, `goal` where it "
+            "Targets (issues 7, 15 and 24)",
+            intro="`target` is what the issues ask of this stage, `goal` where it "
             "points next; the last column says whether the target is met.",
             header=["what", "measured", "target", "goal", ""],
             rows=[
