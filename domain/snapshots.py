@@ -53,7 +53,7 @@ def state_digest(state: dict[str, Any]) -> str:
 class Seals(Protocol):
     """Where snapshots' seals are kept (``store/snapshot_seals.py``)."""
 
-    def put(self, aggregate_id: UUID, version: int, seal: str) -> None: ...
+    def insert(self, snapshot: StoredEvent, seal: str) -> None: ...
 
     def get(self, aggregate_id: UUID, version: int) -> str | None: ...
 
@@ -75,12 +75,13 @@ class VerifiedSnapshotStore(EventStore[UUID]):
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:  # noqa: ANN401
         """Store snapshots this process took: they come from checked state."""
         stored = [self.mapper.to_stored_event(event) for event in domain_events]
-        self.recorder.insert_events(stored, **kwargs)
+        if self.seals is None or self.seal_key is None:
+            self.recorder.insert_events(stored, **kwargs)
         for event in stored:
             key = _key(event)
             self._remember(key)
             if self.seals is not None and self.seal_key is not None:
-                self.seals.put(key[0], key[1], self._seal(key))
+                self.seals.insert(event, self._seal(key))
         return []  # the snapshot recorder hands out no notifications
 
     def get(

@@ -24,10 +24,6 @@ class StoredReferences:
         ).format(sql.Identifier(datastore.schema, events_table))
 
     def __call__(self, originator_id: UUID, topic: str) -> set[str]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self.statement, (originator_id, topic), prepare=True)
-            return {
-                row["reference"]
-                for row in curs.fetchall()
-                if row["reference"] is not None
-            }
+        with self.datastore.get_connection() as conn:  # one statement, autocommit
+            rows = conn.execute(self.statement, (originator_id, topic), prepare=True)
+            return {row["reference"] for row in rows if row["reference"] is not None}

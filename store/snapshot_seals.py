@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
@@ -28,6 +29,7 @@ class SnapshotSeals:
 
     def __init__(self, datastore: PostgresDatastore, snapshots_table: str) -> None:
         self.datastore = datastore
+        self.snapshots = sql.Identifier(datastore.schema, snapshots_table)
         self.table = sql.Identifier(datastore.schema, f"{snapshots_table}_seals")
 
     def create(self) -> None:
@@ -40,27 +42,40 @@ class SnapshotSeals:
                 ).format(self.table)
             )
 
-    def put(self, aggregate_id: UUID, version: int, seal: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
+    def insert(self, snapshot: StoredEvent, seal: str) -> None:
+        """The snapshot and its seal, in one statement (as one insert cost).
+
+        In autocommit: one statement is atomic, and no BEGIN or COMMIT is sent.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute(
                 sql.SQL(
-                    "INSERT INTO {} VALUES (%s, %s, %s) ON CONFLICT"
+                    "WITH snapshot AS (INSERT INTO {} (originator_id,"
+                    " originator_version, topic, state) VALUES (%s, %s, %s, %s))"
+                    " INSERT INTO {} VALUES (%s, %s, %s) ON CONFLICT"
                     " (originator_id, originator_version) DO UPDATE SET seal ="
                     " excluded.seal"
-                ).format(self.table),
-                (aggregate_id, version, seal),
+                ).format(self.snapshots, self.table),
+                (
+                    snapshot.originator_id,
+                    snapshot.originator_version,
+                    snapshot.topic,
+                    snapshot.state,
+                    snapshot.originator_id,
+                    snapshot.originator_version,
+                    seal,
+                ),
             )
 
     def get(self, aggregate_id: UUID, version: int) -> str | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
                 sql.SQL(
                     "SELECT seal FROM {} WHERE originator_id = %s"
                     " AND originator_version = %s"
                 ).format(self.table),
                 (aggregate_id, version),
-            )
-            row = curs.fetchone()
+            ).fetchone()
         return str(row["seal"]) if row else None
 
 
