@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.utils import get_topic
 
 from domain.bounds import check_amount
 from domain.context import NO_FACTS, OperationFacts, RequestContext, stating
 from domain.idempotency import CommandResult
 from domain.order import Order
-from domain.order_records import RecordCommands
+from domain.order_numbers import OrderNumbers
 from domain.risk import RiskCheck
 from domain.rules import Movement, check_line_limit, check_totals
 from domain.unit_of_work import NO_CONTEXT, Plan
@@ -54,11 +51,7 @@ def _resolved(items: Allocations, order: Order) -> list[Allocation]:
     return list(items(order) if callable(items) else items)
 
 
-class OrderCommands(RecordCommands):
-    # (order id, event topic) → the ``reference`` each such event carries;
-    # set by the store's composition (store/references.py).
-    stored_references: Callable[[UUID, str], set[str]] | None = None
-
+class OrderCommands(OrderNumbers):
     def create_order(
         self,
         account: str,
@@ -375,33 +368,6 @@ class OrderCommands(RecordCommands):
             return Plan(_facts_args(args, facts), perform, answered)
 
         return self._run(account, order_ref, context, str(movement), planner)
-
-    def _references(self, order: Order, kind: type[Order.Event]) -> set[str]:
-        """The numbers the order's events of one kind carry (captures, refunds).
-
-        Read by the store where it can (``stored_references``): the events of
-        that kind only, without decoding the order's whole history.
-        """
-        if self.stored_references is not None:
-            return self.stored_references(order.id, get_topic(kind))
-        return {
-            reference
-            for event in self.events.get(order.id)
-            if isinstance(event, kind)
-            and (reference := getattr(event, "reference", None)) is not None
-        }
-
-    def _version_of(
-        self, order: Order, kind: type[Order.Event], reference: str | None
-    ) -> int | None:
-        """The version of the order's event of one kind carrying a number."""
-        for event in self.events.get(order.id):
-            if (
-                isinstance(event, kind)
-                and getattr(event, "reference", None) == reference
-            ):
-                return int(event.originator_version)
-        return None
 
 
 def _amounts(items: Sequence[Allocation]) -> list[tuple[int, int]]:
