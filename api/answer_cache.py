@@ -1,6 +1,7 @@
 """Answers that list a whole order, kept per process by the order's version.
 
-Riverty's and Dintero's order reads list every capture, refund and void:
+Riverty's and Dintero's order reads list every capture, refund and void,
+and Dintero's lists of an order's events and operations list them all:
 their published shapes have no page, so building one decodes every event of
 the order and grows with it. An answer is a function of the order's events
 up to its version, and events never change, so the bytes built once for

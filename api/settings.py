@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         ge=0,
         le=65_536,
         description="MB of whole-order answers (Riverty's and Dintero's order "
-        "reads) each process keeps by the order's version (0: none)",
+        "reads, Dintero's event and operation lists) each process keeps by the "
+        "order's version (0: none)",
     )
     max_attempts: int = Field(default=10, ge=1, description="version-conflict retries")
     rate_limit: float = Field(default=100.0, gt=0, description="requests/s per key")

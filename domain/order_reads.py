@@ -38,9 +38,11 @@ class OrderReads(LedgerApplication):
         )
         return order
 
-    def order_events(self, account: str, order_ref: str) -> list[Order.Event]:
-        """Every event of the order, oldest first: the audit trail."""
-        events = self._stored_events(order_uuid(account, order_ref))
+    def order_events(
+        self, account: str, order_ref: str, *, up_to: int | None = None
+    ) -> list[Order.Event]:
+        """Every event of the order (up to version ``up_to``), oldest first."""
+        events = self._stored_events(order_uuid(account, order_ref), up_to)
         if not events:
             raise OrderNotFoundError(account, order_ref)
         return events
@@ -108,8 +110,10 @@ class OrderReads(LedgerApplication):
                 return made[::-1]
             window *= 4
 
-    def _stored_events(self, order_id: UUID) -> list[Order.Event]:
-        return [cast("Order.Event", e) for e in self.events.get(order_id)]
+    def _stored_events(
+        self, order_id: UUID, up_to: int | None = None
+    ) -> list[Order.Event]:
+        return [cast("Order.Event", e) for e in self.events.get(order_id, lte=up_to)]
 
     def _version_at(self, order_id: UUID, order_ref: str, as_of: datetime) -> int:
         version = None

@@ -198,23 +198,40 @@ def read_order(
     )
 
 
-@router.get("/{order_id}/events", summary="The order's events, oldest first")
+@router.get(
+    "/{order_id}/events",
+    summary="The order's events, oldest first",
+    response_model=s.OrderEventsOut,
+)
 def read_events(
-    aid: str, order_id: str, ledger: LedgerDep, _: Reader
-) -> s.OrderEventsOut:
-    return t.events_out(ledger.order_events(aid, order_id))
+    aid: str, order_id: str, ledger: LedgerDep, _: Reader, request: Request
+) -> Response:
+    """Built once per version of the order (``api/answer_cache.py``)."""
+    order = ledger.get_order(aid, order_id)
+    return answer_cache(request).answer(
+        ("dintero events", order.id, order.version),
+        lambda: t.events_out(ledger.order_events(aid, order_id, up_to=order.version)),
+        exclude_none=True,
+    )
 
 
-def _operations(path: str, kind: str) -> Callable[..., s.OperationListOut]:
+def _operations(path: str, kind: str) -> Callable[..., Response]:
     envelope = s.OPERATION_LISTS[path]
 
     def listed(
-        aid: str, order_id: str, ledger: LedgerDep, _: Reader
-    ) -> s.OperationListOut:
-        events = ledger.order_events(aid, order_id)
-        return envelope.model_validate({path: t.operations_out(order_id, events, kind)})
+        aid: str, order_id: str, ledger: LedgerDep, _: Reader, request: Request
+    ) -> Response:
+        order = ledger.get_order(aid, order_id)
 
-    listed.__annotations__["return"] = envelope  # the route's response model
+        def built() -> s.OperationListOut:
+            events = ledger.order_events(aid, order_id, up_to=order.version)
+            operations = t.operations_out(order_id, events, kind)
+            return envelope.model_validate({path: operations})
+
+        return answer_cache(request).answer(
+            (f"dintero {path}", order.id, order.version), built, exclude_none=True
+        )
+
     return listed
 
 
@@ -232,9 +249,11 @@ def _operation(kind: str) -> Callable[..., s.OperationOut]:
 
 
 for _path, _kind in KINDS.items():
-    router.get(f"/{{order_id}}/{_path}", summary=f"The order's {_path}")(
-        _operations(_path, _kind)
-    )
+    router.get(
+        f"/{{order_id}}/{_path}",
+        summary=f"The order's {_path}",
+        response_model=s.OPERATION_LISTS[_path],
+    )(_operations(_path, _kind))
     router.get(
         f"/{{order_id}}/{_path}/{{operation_id}}", summary=f"One of the order's {_path}"
     )(_operation(_kind))

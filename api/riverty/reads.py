@@ -31,15 +31,7 @@ def _read(
     ledger: LedgerDep, account: str, number: str
 ) -> tuple[Order, list[Order.Event]]:
     order = ledger.get_order(account, number)
-    return order, _events_to(ledger, account, number, order.version)
-
-
-def _events_to(
-    ledger: LedgerDep, account: str, number: str, version: int
-) -> list[Order.Event]:
-    """The order's events up to ``version`` (a write may have come since)."""
-    events = ledger.order_events(account, number)
-    return [event for event in events if event.originator_version <= version]
+    return order, ledger.order_events(account, number, up_to=order.version)
 
 
 def _one(
@@ -73,7 +65,7 @@ def read_order(
     return answer_cache(request).answer(
         ("riverty order", order.id, order.version),
         lambda: p.order_out(
-            order, _events_to(ledger, account, orderNumber, order.version)
+            order, ledger.order_events(account, orderNumber, up_to=order.version)
         ),
     )
 

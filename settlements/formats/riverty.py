@@ -37,7 +37,11 @@ def rounding_tolerance(lines: int) -> int:
 
 def parse(text: str, mapping: ColumnMapping | None = None) -> ParsedFile:
     mapping = mapping or RIVERTY_DEFAULT
-    records = list(csv.reader(text.lstrip("\ufeff").splitlines(), strict=True))
+    reader = csv.reader(text.lstrip("\ufeff").splitlines(), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as error:  # a quote left open, say
+        raise SettlementFileError(reader.line_num, None, f"not CSV: {error}") from None
     if not records or not records[0] or records[0][0].strip() != "H":
         raise SettlementFileError(1, "Record Type", "the first record must be 'H'")
     batches = Batches("riverty")

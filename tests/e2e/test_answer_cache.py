@@ -15,13 +15,15 @@ from tests.e2e.riverty import API, authorize, capture_jacket
         (lambda n: f"{API}/orders/{n}", "captures"),
         (lambda n: f"{SHOP}/orders/{n}", "captures"),
         (lambda n: f"{SHOP}/orders/{n}?include_events=true", "events"),
+        (lambda n: f"{SHOP}/orders/{n}/events", "events"),
+        (lambda n: f"{SHOP}/orders/{n}/captures", "captures"),
     ],
 )
 def test_a_read_again_is_the_same_bytes_until_the_order_changes(
     api, writer, read, status
 ):
     cache = api.app.state.answer_cache
-    number = f"AC-{status}-{len(read('x'))}"
+    number = f"AC-{status}-{len(read('x'))}"  # one order per case
     ok(authorize(writer, number))
     first = writer.get(read(number))
     hits = cache.hits

@@ -88,3 +88,8 @@ def test_values_that_would_not_fit_a_column_are_refused():
         except SettlementFileError:
             continue
         raise AssertionError(hostile)
+
+
+def test_an_epa_file_with_a_quote_left_open_is_refused():
+    refused_or_read(b'H,"1', "riverty")
+    refused_or_read(b'H,1,2,3,4,5,6,7,8,9\nD,"x', "riverty")
