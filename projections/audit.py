@@ -84,8 +84,7 @@ class ChainVerifier:
         """
         recorder = self.ledger.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
-        kept = AuditHeads(recorder)
-        kept.ensure()
+        kept = AuditHeads(recorder)  # its tables made by open_ledger
         position, _ = (0, 0) if full else kept.position()
         chains: dict[UUID, Chain] = {}
         read = 0
@@ -146,8 +145,7 @@ class ChainVerifier:
         """How many events ``verify_store`` will read (for progress)."""
         recorder = self.ledger.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)  # noqa: S101
-        kept = AuditHeads(recorder)
-        kept.ensure()
+        kept = AuditHeads(recorder)  # its tables made by open_ledger
         position, _ = (0, 0) if full else kept.position()
         return max(0, (recorder.max_notification_id() or 0) - position)
 

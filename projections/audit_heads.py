@@ -4,8 +4,9 @@ One row per aggregate: the version its chain was verified through and the
 hash at that version (the head a later event must chain to), or where it
 broke. One row for the store: the notification id every event up to which
 has been verified. Both are written only by the whole-store audit, in one
-transaction, after its walk; an account's or an order's audit re-reads all
-of that account's or order's events and never trusts these rows.
+transaction, after its walk. An account's or an order's audit re-reads all
+of that account's or order's events and never trusts these rows; the
+console's order page does (``ChainVerifier.verify_order``) and says so.
 
 Trusting the rows is what makes a rerun incremental: an event changed after
 it was verified is found by ``ledger audit verify --full``, which rewrites

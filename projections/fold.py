@@ -26,6 +26,10 @@ ORDER_TOPICS = frozenset(
 )
 
 
+# Orders at most this long are read ahead: the ledger snapshots every 50.
+READ_AHEAD_MAX = OrderLedger.snapshotting_intervals[Order]
+
+
 @dataclass(frozen=True)
 class Folded:
     """An event, the order after it, and (for a replacement) its lines' balances.
@@ -81,7 +85,11 @@ class OrderFolder:
                 self.orders.move_to_end(order_id)  # not evicted by those read now
             elif order_id not in needed:
                 needed[order_id] = event.originator_version - 1
-        needed = {order_id: v for order_id, v in needed.items() if v > 0}
+        # A long order is left to ``fold``, which starts from its snapshot:
+        # read ahead, it would be replayed from its first event.
+        needed = {
+            order_id: v for order_id, v in needed.items() if 0 < v <= READ_AHEAD_MAX
+        }
         if not needed:
             return
         table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
