@@ -81,7 +81,8 @@ def seal_snapshots(ledger: OrderLedger, settings: Settings) -> None:
     configured = settings.snapshot_key
     store.seals = seals
     store.seal_key = snapshot_key(
-        configured.get_secret_value() if configured else None, settings.data_dir
+        configured.get_secret_value() if configured else None,
+        settings.snapshot_key_file,
     )
 
 

@@ -23,9 +23,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".ledger")
     snapshot_key: SecretStr | None = Field(
         default=None,
-        description="key that seals the snapshots this ledger takes (else a key "
-        "file made in data_dir)",
+        description="key that seals the snapshots this ledger takes (else the "
+        "key in snapshot_key_file)",
     )
+    # Not in data_dir: that is the embedded PostgreSQL's own folder (initdb
+    # wants it empty, and a copy of the database must not carry the key).
+    snapshot_key_file: Path = Path(".ledger-snapshot.key")
     db_schema: str = "public"
     authorization_ttl_days: int = Field(default=30, ge=1)
     risk_max_increase: int = Field(default=50_000, ge=0)

@@ -2,10 +2,11 @@
 
 The seal table sits beside the snapshots; a seal is worth nothing without
 the key, which is never written to the database: ``LEDGER_SNAPSHOT_KEY``, or
-else a key file made once in the service's data folder (readable by its
-user only). Processes on one host share the file; on several hosts, give
-them the same ``LEDGER_SNAPSHOT_KEY`` (otherwise each host folds the others'
-snapshots once per process, which is correct, only slower).
+else a key file made once (``LEDGER_SNAPSHOT_KEY_FILE``, readable by its
+user only), outside the embedded database's folder. Processes on one host
+share the file; on several hosts, give them the same ``LEDGER_SNAPSHOT_KEY``
+(otherwise each host folds the others' snapshots once per process, which is
+correct, only slower).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
-
-KEY_FILE = "snapshot.key"
 
 
 class SnapshotSeals:
@@ -79,15 +78,14 @@ class SnapshotSeals:
         return str(row["seal"]) if row else None
 
 
-def snapshot_key(configured: str | None, data_dir: Path) -> bytes | None:
-    """The configured key, else this host's key file (made if missing).
+def snapshot_key(configured: str | None, path: Path) -> bytes | None:
+    """The configured key, else this host's key file at ``path`` (made if missing).
 
-    None when there is no key and the data folder cannot hold one: snapshots
+    None when there is no key and no key file can be made there: snapshots
     are then checked by folding their events, as without seals.
     """
     if configured:
         return configured.encode()
-    path = data_dir / KEY_FILE
     try:
         if not path.exists():
             _make_key_file(path)

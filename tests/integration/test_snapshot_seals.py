@@ -130,13 +130,21 @@ def test_the_audit_still_folds_a_sealed_snapshot(pg_settings, database_url):
 
 
 def test_the_key_file_is_made_once_and_private(tmp_path: Path):
-    first = snapshot_key(None, tmp_path / "data")
+    path = tmp_path / "keys" / "snapshot.key"
+    first = snapshot_key(None, path)
     assert first is not None
     assert len(first) == 64
-    assert snapshot_key(None, tmp_path / "data") == first
-    mode = (tmp_path / "data" / "snapshot.key").stat().st_mode
-    assert stat.S_IMODE(mode) == 0o600
-    assert snapshot_key("configured", tmp_path / "data") == b"configured"
+    assert snapshot_key(None, path) == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert snapshot_key("configured", path) == b"configured"
     blocked = tmp_path / "file"
     blocked.write_text("")
-    assert snapshot_key(None, blocked / "data") is None
+    assert snapshot_key(None, blocked / "snapshot.key") is None
+
+
+def test_the_key_file_is_not_in_the_embedded_databases_folder():
+    """initdb refuses a folder that is not empty: the key must live elsewhere."""
+    settings = Settings()
+    assert (
+        settings.data_dir.resolve() not in settings.snapshot_key_file.resolve().parents
+    )
